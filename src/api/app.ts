@@ -1,0 +1,22 @@
+/**
+ * The API role's express application: newsroom ingest and alert reads.
+ * Health and readiness are served by the HTTP front for every role.
+ */
+import express, { type Express } from 'express';
+import type { ApiContext } from './context';
+import { ApiError } from './errors';
+import { problemMiddleware } from './problems';
+import { alertsRouter } from './routes/alerts';
+
+export function createApiApp(ctx: ApiContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+  app.use(alertsRouter(ctx));
+  app.use((req) => {
+    throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
+  });
+  app.use(problemMiddleware(ctx.log, () => ctx.redis.status === 'ready'));
+  return app;
+}

@@ -1,0 +1,37 @@
+/**
+ * Bearer credentials on the API. Publishing paths need an API key with the
+ * `publish` scope; read paths accept any credential and decide per alert.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { ApiKeyStore } from '../auth/api-keys';
+import type { Principal, Scope } from '../auth/principal';
+import { ApiError } from './errors';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="flashwire"' };
+
+export function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? m[1] : '';
+}
+
+/** Requires an API key holding `scope`. */
+export function requireKey(apiKeys: ApiKeyStore, scope: Scope) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const secret = bearer(req);
+    if (secret === undefined) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer KEY"', undefined, CHALLENGE);
+    if (secret === '') throw new ApiError('unauthorized', 'the Authorization header must be "Bearer KEY"', undefined, CHALLENGE);
+    const principal = await apiKeys.authenticate(secret);
+    if (!principal) throw new ApiError('unauthorized', 'unknown or revoked API key', undefined, CHALLENGE);
+    if (!principal.scopes.includes(scope)) throw new ApiError('forbidden', `this key (${principal.name}) lacks the "${scope}" scope`);
+    req.principal = principal;
+    next();
+  };
+}

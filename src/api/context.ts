@@ -1,0 +1,19 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Settings } from '../../config/settings';
+import type { ApiKeyStore } from '../auth/api-keys';
+import type { SendJobData } from '../queue/alert-queue';
+import type { Keys } from '../redis/keys';
+import type { AlertStore } from '../store/alert-store';
+
+/** What the API's handlers need; built once by the api role. */
+export interface ApiContext {
+  settings: Settings;
+  log: Logger;
+  redis: Redis;
+  keys: Keys;
+  alerts: AlertStore;
+  apiKeys: ApiKeyStore;
+  queue: Queue<SendJobData>;
+}

@@ -1,0 +1,92 @@
+/**
+ * RFC 9457 problem documents: every error the API answers goes through
+ * `sendProblem`, so they all have the same shape.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ApiError, type FieldError } from './errors';
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+export function sendProblem(res: Response, err: ApiError, instance?: string): void {
+  const body: Problem = { type: err.type, title: err.title, status: err.status, detail: err.detail };
+  if (instance) body.instance = instance;
+  if (err.errors) body.errors = err.errors;
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/** Turns a zod error into the `errors` array: one entry per bad field. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push({ path: [...issue.path, k].join('.'), message: 'is not a known field' });
+      continue;
+    }
+    if (issue.code === 'invalid_type' && issue.path.length === 0) {
+      out.push({ path: '', message: 'the body must be a JSON object' });
+      continue;
+    }
+    const path = issue.path.map(String).join('.');
+    const msg = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    out.push({ path, message: msg });
+  }
+  return out;
+}
+
+export function validationError(error: z.ZodError): ApiError {
+  const errors = fieldErrors(error);
+  const names = [...new Set(errors.map((e) => e.path || 'body'))];
+  return new ApiError('validation_failed', `invalid ${names.join(', ')}: ${errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ')}`, errors);
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+/**
+ * The last middleware: typed errors become problem documents; body-parser
+ * failures map to 400/413/415; anything else is a 503 when Redis is down
+ * (the caller may retry) and a 500 otherwise, logged with its stack.
+ */
+export function problemMiddleware(log: Logger, redisReady: () => boolean): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    void _next;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const instance = req.originalUrl;
+    if (err instanceof ApiError) return sendProblem(res, err, instance);
+    const bp = err as BodyParserError;
+    switch (bp.type) {
+      case 'entity.parse.failed':
+        return sendProblem(res, new ApiError('malformed_json', 'the body is not valid JSON'), instance);
+      case 'entity.too.large':
+        return sendProblem(res, new ApiError('payload_too_large', 'the body is larger than the limit of 64 KiB'), instance);
+      case 'charset.unsupported':
+      case 'encoding.unsupported':
+        return sendProblem(res, new ApiError('unsupported_media_type', 'the body must be UTF-8 JSON'), instance);
+      case 'request.aborted':
+        return;
+    }
+    if (!redisReady()) {
+      log.warn({ err: String(err) }, 'request failed while Redis is unreachable');
+      return sendProblem(res, new ApiError('unavailable', 'Redis cannot be reached; nothing was accepted, retry shortly', undefined, { 'Retry-After': '1' }), instance);
+    }
+    log.error({ err }, 'unhandled error');
+    sendProblem(res, new ApiError('internal', 'an unexpected error occurred; it has been logged'), instance);
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * API keys, stored hashed in Redis. Keys are 256 random bits, so a plain
+ * SHA-256 is a sound hash (no need for a slow password hash), and lookups
+ * stay one HGET per request — which is also why revocation takes effect at
+ * once in every process: nothing is cached.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../redis/keys';
+import { SCOPES, type KeyPrincipal, type Scope } from './principal';
+
+export interface StoredKey {
+  name: string;
+  scopes: Scope[];
+  createdAt: string;
+}
+
+export const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** The name under which FLASHWIRE_PUBLISH_KEY publishes. */
+export const ENV_KEY_NAME = 'env';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function newSecret(): string {
+  return 'fw_' + randomBytes(32).toString('base64url');
+}
+
+export function parseScopes(raw: string): Scope[] {
+  const list = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+  const bad = list.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (bad.length || list.length === 0) throw new Error(`scopes must be a comma list of ${SCOPES.join(', ')} (got ${JSON.stringify(raw)})`);
+  return list as Scope[];
+}
+
+export class ApiKeyStore {
+  private readonly envHash: Buffer | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    envPublishKey?: string,
+  ) {
+    this.envHash = envPublishKey ? Buffer.from(hashSecret(envPublishKey), 'hex') : undefined;
+  }
+
+  /** The principal for a bearer secret, or undefined when it is not a key. */
+  async authenticate(secret: string): Promise<KeyPrincipal | undefined> {
+    const h = hashSecret(secret);
+    if (this.envHash && timingSafeEqual(Buffer.from(h, 'hex'), this.envHash)) {
+      return { kind: 'key', name: ENV_KEY_NAME, scopes: ['publish'] };
+    }
+    // Lookup by hash: the secret itself never reaches Redis.
+    const raw = await this.redis.hget(this.keys.apiKeys, h);
+    if (!raw) return undefined;
+    const k = JSON.parse(raw) as StoredKey;
+    return { kind: 'key', name: k.name, scopes: k.scopes };
+  }
+
+  /** Creates a key; the secret is returned here and never stored. */
+  async create(name: string, scopes: Scope[]): Promise<{ secret: string; key: StoredKey }> {
+    if (!KEY_NAME_PATTERN.test(name)) throw new Error('a key name is 1-64 characters of a-z, 0-9, ".", "_" or "-", starting with a letter or digit');
+    if (name === ENV_KEY_NAME) throw new Error(`"${ENV_KEY_NAME}" is reserved for FLASHWIRE_PUBLISH_KEY`);
+    const secret = newSecret();
+    const h = hashSecret(secret);
+    const key: StoredKey = { name, scopes, createdAt: new Date().toISOString() };
+    const created = await this.redis.hsetnx(this.keys.apiKeyNames, name, h);
+    if (created !== 1) throw new Error(`a key named "${name}" already exists`);
+    await this.redis.hset(this.keys.apiKeys, h, JSON.stringify(key));
+    return { secret, key };
+  }
+
+  async list(): Promise<StoredKey[]> {
+    const all = await this.redis.hvals(this.keys.apiKeys);
+    return all.map((v) => JSON.parse(v) as StoredKey).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Revokes a key by name; resolves false when there is none. */
+  async revoke(name: string): Promise<boolean> {
+    const h = await this.redis.hget(this.keys.apiKeyNames, name);
+    if (!h) return false;
+    await this.redis.multi().hdel(this.keys.apiKeys, h).hdel(this.keys.apiKeyNames, name).publish(this.keys.revocations, name).exec();
+    return true;
+  }
+
+  async count(): Promise<number> {
+    return this.redis.hlen(this.keys.apiKeys);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Who is calling: a named API key with scopes, a subscriber token with the
+ * topics it grants, or nobody.
+ */
+export const SCOPES = ['publish', 'subscribe', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface KeyPrincipal {
+  kind: 'key';
+  name: string;
+  scopes: readonly Scope[];
+}
+
+export interface TokenPrincipal {
+  kind: 'token';
+  /** Patterns the holder may subscribe to (hierarchical, like subscriptions). */
+  topics: readonly string[];
+  /** Expiry in ms since the epoch. */
+  expiresAt: number;
+  subject?: string;
+}
+
+export type Principal = KeyPrincipal | TokenPrincipal;
+
+export function hasScope(p: Principal | undefined, scope: Scope): p is KeyPrincipal {
+  return p?.kind === 'key' && p.scopes.includes(scope);
+}

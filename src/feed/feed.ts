@@ -1,0 +1,74 @@
+/**
+ * The feed: one Redis Stream, the totally ordered log of every alert,
+ * update and retraction. Writes go through the Lua scripts (see the worker);
+ * this class reads it, for the gateway tail, resume and the HTTP poll.
+ */
+import type { Redis } from 'ioredis';
+import type { Keys } from '../redis/keys';
+import { compareEventIds, ZERO_EVENT_ID } from './event-id';
+import { parseEntry, type FeedEvent } from './feed-event';
+
+type RawEntry = [string, string[]];
+
+export class Feed {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Events strictly after `after`, oldest first, at most `count`. */
+  async after(after: string, count: number): Promise<FeedEvent[]> {
+    const raw = (await this.redis.xrange(this.keys.feed, `(${after}`, '+', 'COUNT', count)) as RawEntry[];
+    return parseEntries(raw);
+  }
+
+  /** The newest event id, or 0-0 when the feed is empty. */
+  async lastId(): Promise<string> {
+    const raw = (await this.redis.xrevrange(this.keys.feed, '+', '-', 'COUNT', 1)) as RawEntry[];
+    return raw[0]?.[0] ?? ZERO_EVENT_ID;
+  }
+
+  /**
+   * The highest id ever trimmed away (0-0 if none). A reader whose cursor is
+   * below it may have missed events that no longer exist: it must resync.
+   */
+  async trimmedThrough(): Promise<string> {
+    let info: unknown[];
+    try {
+      info = (await this.redis.call('XINFO', 'STREAM', this.keys.feed)) as unknown[];
+    } catch (err) {
+      if (/no such key/i.test(String(err))) return ZERO_EVENT_ID;
+      throw err;
+    }
+    for (let i = 0; i + 1 < info.length; i += 2) {
+      if (info[i] === 'max-deleted-entry-id') return String(info[i + 1]);
+    }
+    return ZERO_EVENT_ID;
+  }
+
+  /** True when events after `since` may have been trimmed from the feed. */
+  async isTrimmedAfter(since: string): Promise<boolean> {
+    return compareEventIds(since, await this.trimmedThrough()) < 0;
+  }
+
+  /**
+   * Blocking read of events after `after` on this (dedicated) connection.
+   * Resolves with [] when `blockMs` passes with nothing new.
+   */
+  async read(after: string, blockMs: number, count: number): Promise<FeedEvent[]> {
+    const res = (await this.redis.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.keys.feed, after)) as
+      | [string, RawEntry[]][]
+      | null;
+    if (!res || !res[0]) return [];
+    return parseEntries(res[0][1]);
+  }
+}
+
+function parseEntries(raw: RawEntry[]): FeedEvent[] {
+  const out: FeedEvent[] = [];
+  for (const [id, fields] of raw) {
+    const e = parseEntry(id, fields);
+    if (e) out.push(e);
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+/**
+ * The gateway role: tails the feed, keeps the hub of local readers, and
+ * opens readers for the WebSocket and SSE endpoints. Several gateways run
+ * side by side against one Redis, each delivering to its own readers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Settings } from '../../config/settings';
+import type { Principal } from '../auth/principal';
+import { ZERO_EVENT_ID, isEventId } from '../feed/event-id';
+import { Feed } from '../feed/feed';
+import { isExpired, type FeedEvent } from '../feed/feed-event';
+import type { Keys } from '../redis/keys';
+import { CLOSE } from '../protocol/frames';
+import { grant } from './access';
+import { FeedTail } from './feed-tail';
+import { Hub } from './hub';
+import { Reader } from './reader';
+import { RecentEvents } from './recent-events';
+import { planResume, replay, type ResumeSource } from './resume';
+import type { Transport } from './transport';
+
+export interface GatewayDeps {
+  settings: Settings;
+  log: Logger;
+  /** Request/response connection (resume reads, reports). */
+  redis: Redis;
+  /** Dedicated connection for the blocking feed tail. */
+  tailConnection: Redis;
+  keys: Keys;
+}
+
+export interface OpenReaderOptions {
+  transport: Transport;
+  requested: readonly string[];
+  principal: Principal | undefined;
+  since: string | undefined;
+}
+
+export class Gateway {
+  readonly hub = new Hub<Reader>();
+  readonly readers = new Set<Reader>();
+  private recent: RecentEvents;
+  private readonly tail: FeedTail;
+  private readonly feed: Feed;
+  private accepting = false;
+  private stopping: Promise<void> | undefined;
+  private readonly resumeSource: ResumeSource;
+  /** Counters for metrics and tests. */
+  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0 };
+
+  constructor(readonly deps: GatewayDeps) {
+    this.feed = new Feed(deps.redis, deps.keys);
+    this.recent = new RecentEvents(0, ZERO_EVENT_ID);
+    this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log);
+    this.resumeSource = {
+      recent: this.recent,
+      feed: this.feed,
+      tailPosition: () => this.tail.position,
+    };
+  }
+
+  get settings(): Settings {
+    return this.deps.settings;
+  }
+
+  get isAccepting(): boolean {
+    return this.accepting;
+  }
+
+  async start(): Promise<void> {
+    const pos = await this.tail.start();
+    this.recent = new RecentEvents(this.settings.FLASHWIRE_REPLAY_CACHE_ENTRIES, pos);
+    this.resumeSource.recent = this.recent;
+    this.accepting = true;
+    this.deps.log.info({ position: pos }, 'gateway tailing the feed');
+  }
+
+  /** Feed order in, socket writes out: each event is matched through the hub once. */
+  private onEvents(events: FeedEvent[]): void {
+    const now = Date.now();
+    for (const e of events) {
+      this.recent.push(e);
+      this.stats.eventsTailed++;
+      if (isExpired(e, now)) continue;
+      this.stats.deliveries += this.hub.dispatch(e);
+    }
+  }
+
+  /**
+   * Opens a reader: grants topics, registers it in the hub, sends `welcome`,
+   * replays from `since` if asked, then goes live. Refused topics are
+   * answered with error frames after the welcome.
+   */
+  async openReader(o: OpenReaderOptions): Promise<Reader> {
+    const s = this.settings;
+    const reader = new Reader(randomUUID(), o.transport, { maxBufferedBytes: s.FLASHWIRE_MAX_BUFFERED_BYTES, maxPendingEvents: 10_000 }, () => {
+      this.stats.slowDisconnects++;
+      this.deps.log.info({ connectionId: reader.id }, 'slow reader cut off (4008)');
+    });
+    const { granted, refused } = grant(o.principal, o.requested);
+    const kept = granted.slice(0, s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION);
+    for (const t of granted.slice(s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION)) {
+      refused.push({ topic: t, code: 'too_many_topics', message: `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection` });
+    }
+    this.readers.add(reader);
+    for (const t of kept) {
+      reader.topics.add(t);
+      this.hub.add(reader, t);
+    }
+    const welcome = (resumed: boolean) =>
+      reader.send({ type: 'welcome', connectionId: reader.id, heartbeatMs: s.FLASHWIRE_HEARTBEAT_MS, topics: kept, resumed });
+    const sendRefusals = () => {
+      for (const r of refused) reader.send({ type: 'error', code: r.code, message: r.message });
+    };
+
+    if (o.since === undefined) {
+      welcome(false);
+      sendRefusals();
+      return reader;
+    }
+    reader.beginReplay(isEventId(o.since) ? o.since : ZERO_EVENT_ID);
+    try {
+      const plan = await planResume(o.since, this.resumeSource);
+      welcome(plan.ok);
+      sendRefusals();
+      if (plan.ok) {
+        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4) });
+      } else {
+        reader.send({ type: 'resync', reason: plan.reason });
+      }
+      reader.endReplay();
+    } catch (err) {
+      // Redis could not answer the replay: the reader must retry with the
+      // same `since` rather than silently miss events.
+      this.deps.log.warn({ err: String(err), connectionId: reader.id }, 'resume failed; closing with 1013');
+      reader.close(CLOSE.overloaded, 'cannot resume now; retry with the same since');
+    }
+    return reader;
+  }
+
+  subscribe(reader: Reader, topics: string[]): void {
+    for (const t of topics) {
+      if (reader.topics.has(t)) continue;
+      reader.topics.add(t);
+      this.hub.add(reader, t);
+    }
+  }
+
+  unsubscribe(reader: Reader, topics: string[]): void {
+    for (const t of topics) {
+      if (!reader.topics.delete(t)) continue;
+      this.hub.remove(reader, t);
+    }
+  }
+
+  /** A reader's receipt for an event it has shown. */
+  onAck(_reader: Reader, _eventId: string): void {
+    this.stats.receipts++;
+  }
+
+  /** Frees everything a reader held; safe to call more than once. */
+  closeReader(reader: Reader): void {
+    if (!this.readers.delete(reader)) return;
+    for (const t of reader.topics) this.hub.remove(reader, t);
+  }
+
+  /** Stops accepting, closes readers with 1001 and stops the tail; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.accepting = false;
+      for (const r of [...this.readers]) r.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
+      await this.tail.stop();
+    })();
+    return this.stopping;
+  }
+}

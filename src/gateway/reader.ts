@@ -1,0 +1,113 @@
+/**
+ * One connected reader: its subscriptions, its position in the feed and the
+ * seam between replay and live delivery.
+ *
+ * The seam: a resuming reader is registered in the hub *before* its replay
+ * is read, and live events that arrive meanwhile wait in `pending`. Replay
+ * then writes every matching event after `since`; finally `pending` is
+ * drained. Every write skips events at or below the last one written, so an
+ * event seen by both paths goes out once, and none falls between them.
+ */
+import { anyCovers } from '../alert/topics';
+import { compareEventIds, ZERO_EVENT_ID } from '../feed/event-id';
+import type { FeedEvent } from '../feed/feed-event';
+import { CLOSE, type ServerFrame } from '../protocol/frames';
+import type { HubMember } from './hub';
+import type { Transport } from './transport';
+
+export interface ReaderLimits {
+  /** Above this many buffered bytes the reader is too slow: closed with 4008. */
+  maxBufferedBytes: number;
+  /** Live events held during a replay before the reader is judged too slow. */
+  maxPendingEvents: number;
+}
+
+export class Reader implements HubMember {
+  lastDispatch = 0;
+  readonly topics = new Set<string>();
+  private lastWritten = ZERO_EVENT_ID;
+  private pending: FeedEvent[] | undefined;
+  private closedWith: number | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly transport: Transport,
+    private readonly limits: ReaderLimits,
+    /** Told when the reader is cut off for being slow. */
+    private readonly onSlow: (reader: Reader) => void = () => undefined,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** The last event id written to this reader. */
+  get position(): string {
+    return this.lastWritten;
+  }
+
+  /** Called by the hub with live events that match this reader's topics. */
+  deliver(event: FeedEvent): void {
+    if (this.pending) {
+      this.pending.push(event);
+      if (this.pending.length > this.limits.maxPendingEvents) this.cutOff();
+      return;
+    }
+    this.write(event);
+  }
+
+  /** Holds live events from now until endReplay(); replay starts after `since`. */
+  beginReplay(since: string): void {
+    this.pending = [];
+    this.lastWritten = since;
+  }
+
+  /** Writes replayed events that match the reader's topics; false once closed. */
+  replay(events: readonly FeedEvent[], now: number): boolean {
+    for (const e of events) {
+      if (this.closed) return false;
+      if (e.expiresAt !== 0 && e.expiresAt <= now) continue;
+      if (anyCovers(this.topics, e.topics)) this.write(e);
+    }
+    return !this.closed;
+  }
+
+  /** Drains what arrived live during the replay and goes live. */
+  endReplay(): void {
+    const held = this.pending;
+    this.pending = undefined;
+    if (held) for (const e of held) this.write(e);
+  }
+
+  send(frame: ServerFrame): void {
+    if (!this.closed) this.transport.sendControl(frame);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closedWith = code;
+    this.pending = undefined;
+    this.transport.close(code, reason);
+  }
+
+  /** Marks the reader closed when the peer went away first. */
+  markClosed(code: number): void {
+    this.closedWith ??= code;
+    this.pending = undefined;
+  }
+
+  private write(e: FeedEvent): void {
+    if (this.closed || compareEventIds(e.eventId, this.lastWritten) <= 0) return;
+    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.cutOff();
+      return;
+    }
+    this.transport.sendEvent(e);
+    this.lastWritten = e.eventId;
+  }
+
+  private cutOff(): void {
+    this.close(CLOSE.tooSlow, 'too slow: resume with since');
+    this.onSlow(this);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Resume: deciding whether a reader's `since` can be honoured, and replaying
+ * what it missed — from this gateway's memory when the cursor is recent,
+ * from the feed in Redis otherwise.
+ */
+import { compareEventIds, isEventId } from '../feed/event-id';
+import type { Feed } from '../feed/feed';
+import type { FeedEvent } from '../feed/feed-event';
+import type { Reader } from './reader';
+import type { RecentEvents } from './recent-events';
+
+export interface ResumeSource {
+  recent: RecentEvents;
+  feed: Feed;
+  /** The last event the gateway's tail has handed on. */
+  tailPosition(): string;
+}
+
+export type ResyncReason = 'invalid_since' | 'trimmed' | 'unknown_since';
+
+export type ResumePlan =
+  | { ok: true; cached: FeedEvent[] | undefined }
+  | { ok: false; reason: ResyncReason };
+
+/** Decides how to serve `since`; Redis is asked only when memory cannot answer. */
+export async function planResume(since: string, src: ResumeSource): Promise<ResumePlan> {
+  if (!isEventId(since)) return { ok: false, reason: 'invalid_since' };
+  const tailPos = src.tailPosition();
+  if (compareEventIds(since, tailPos) <= 0 && src.recent.covers(since)) {
+    return { ok: true, cached: src.recent.after(since) };
+  }
+  if (compareEventIds(since, tailPos) > 0 && compareEventIds(since, await src.feed.lastId()) > 0) {
+    // A cursor from the future: the feed it came from is not this one.
+    return { ok: false, reason: 'unknown_since' };
+  }
+  if (await src.feed.isTrimmedAfter(since)) return { ok: false, reason: 'trimmed' };
+  return { ok: true, cached: undefined };
+}
+
+export interface ReplayOptions {
+  /** Events per Redis read and per write burst. */
+  pageSize: number;
+  /** Replay waits for the socket to drain below this before each burst. */
+  drainBelowBytes: number;
+}
+
+/** Writes what the reader missed after `since`; stops early if it closes. */
+export async function replay(reader: Reader, since: string, plan: Extract<ResumePlan, { ok: true }>, src: ResumeSource, o: ReplayOptions): Promise<void> {
+  if (plan.cached) {
+    for (let i = 0; i < plan.cached.length; i += o.pageSize) {
+      await reader.transport.drainedBelow(o.drainBelowBytes);
+      if (!reader.replay(plan.cached.slice(i, i + o.pageSize), Date.now())) return;
+    }
+    return;
+  }
+  let cursor = since;
+  for (;;) {
+    await reader.transport.drainedBelow(o.drainBelowBytes);
+    const page = await src.feed.after(cursor, o.pageSize);
+    if (page.length === 0) return;
+    if (!reader.replay(page, Date.now())) return;
+    cursor = (page[page.length - 1] as FeedEvent).eventId;
+    // Once Redis has caught up with what the tail has seen, live delivery
+    // (held in the reader's pending buffer) covers the rest.
+    if (page.length < o.pageSize || compareEventIds(cursor, src.tailPosition()) >= 0) return;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The HTTP front every role shares: one port for the API, the gateway's
+ * WebSocket and SSE endpoints, and health checks. It routes; it holds no
+ * logic of its own.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Redis } from 'ioredis';
+
+export interface FrontRoutes {
+  /** The API's request handler (express), when this process runs the api role. */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Gateway HTTP paths (SSE, client assets): answers false when not its path. */
+  gatewayRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Gateway upgrades: answers false when not its path. */
+  gatewayUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** The connection readiness pings. */
+  redis: Redis;
+  roles: readonly string[];
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.end(text);
+}
+
+function problem(res: ServerResponse, status: number, title: string, detail: string): void {
+  sendJson(res, status, { type: `https://flashwire.dev/problems/${title.toLowerCase().replace(/\s+/g, '-')}`, title, status, detail }, 'application/problem+json');
+}
+
+async function redisReachable(redis: Redis, timeoutMs = 1000): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pong = await Promise.race([redis.ping(), new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('timeout')), timeoutMs)))]);
+    return pong === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+export function createFront(routes: FrontRoutes): http.Server {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendJson(res, 200, { status: 'ok', roles: routes.roles });
+    }
+    if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      void redisReachable(routes.redis).then((ok) =>
+        ok ? sendJson(res, 200, { status: 'ready', roles: routes.roles }) : problem(res, 503, 'Service Unavailable', 'Redis cannot be reached'),
+      );
+      return;
+    }
+    if (routes.gatewayRequest?.(req, res)) return;
+    if (routes.api) return routes.api(req, res);
+    problem(res, 404, 'Not Found', `no route for ${req.method} ${path} on this process (roles: ${routes.roles.join(', ')})`);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (routes.gatewayUpgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  // Keep-alive sockets of API clients must not hold shutdown open forever.
+  server.keepAliveTimeout = 5000;
+  return server;
+}

@@ -1,0 +1,5 @@
+/** The package's public surface for embedding and for the Node client. */
+export { loadSettings, type Settings } from '../config/settings';
+export { Service, type ServiceOptions } from './service';
+export * from './alert/schema';
+export * from './protocol/frames';

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: read settings, find (or start) Redis, run the roles, and shut
+ * down cleanly on SIGTERM/SIGINT within the configured grace period.
+ */
+import path from 'node:path';
+import { loadSettings, SettingsError, type Settings } from '../config/settings';
+import { createLogger } from './log';
+import { RedisServer, RedisServerMissingError } from './redis/redis-server';
+import type { RedisTarget } from './redis/connection';
+import { Service } from './service';
+
+function fail(line: string): never {
+  process.stderr.write(`flashwire: ${line}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) fail(err.message);
+    throw err;
+  }
+  const log = createLogger(settings.FLASHWIRE_LOG_LEVEL);
+
+  let embedded: RedisServer | undefined;
+  let target: RedisTarget;
+  if (settings.REDIS_URL) {
+    target = { url: settings.REDIS_URL };
+  } else {
+    embedded = new RedisServer({ dir: path.resolve(settings.FLASHWIRE_DATA_DIR) });
+    try {
+      await embedded.start();
+    } catch (err) {
+      if (err instanceof RedisServerMissingError) fail(err.message);
+      fail(`could not start the private redis-server: ${(err as Error).message}`);
+    }
+    target = embedded.target;
+    log.info({ dir: embedded.options.dir, pid: embedded.pid }, 'started a private redis-server (AOF persistence on)');
+  }
+
+  const service = new Service({
+    settings,
+    log,
+    redis: target,
+    onFirstRunKey: (secret) =>
+      process.stdout.write(
+        `\n  Flashwire created a publish key named "first-run". It is shown only this once:\n\n    ${secret}\n\n  Post an alert with:  curl -H "Authorization: Bearer ${secret}" ...  (see README)\n\n`,
+      ),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than FLASHWIRE_SHUTDOWN_GRACE_MS; exiting');
+      process.exit(1);
+    }, settings.FLASHWIRE_SHUTDOWN_GRACE_MS + 2000);
+    force.unref();
+    await service.stop();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    await service.start();
+  } catch (err) {
+    log.error({ err }, 'failed to start');
+    await service.stop().catch(() => undefined);
+    await embedded?.stop();
+    fail(`failed to start: ${(err as Error).message}`);
+  }
+}
+
+void main();

@@ -1,0 +1,48 @@
+/**
+ * The hand-off between the API and the fan-out worker: a BullMQ queue whose
+ * job id is the alert id (so a retried enqueue is a no-op) and whose priority
+ * follows the news-wire scale, flash first.
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Priority } from '../alert/schema';
+import type { Keys } from '../redis/keys';
+
+export const QUEUE_NAME = 'alerts';
+
+/** BullMQ runs lower numbers first. */
+export const PRIORITY_RANK: Record<Priority, number> = { flash: 1, bulletin: 2, urgent: 3, routine: 4 };
+
+export interface SendJobData {
+  alertId: string;
+}
+
+export function createAlertQueue(connection: Redis, keys: Keys): Queue<SendJobData> {
+  return new Queue<SendJobData>(QUEUE_NAME, { connection, prefix: keys.bullPrefix });
+}
+
+export interface EnqueueOptions {
+  alertId: string;
+  priority: Priority;
+  /** Delay until an embargo lifts, in ms. */
+  delayMs?: number;
+  attempts: number;
+}
+
+export function sendJobOptions(o: EnqueueOptions): JobsOptions {
+  return {
+    jobId: o.alertId,
+    priority: PRIORITY_RANK[o.priority],
+    delay: o.delayMs && o.delayMs > 0 ? o.delayMs : undefined,
+    attempts: o.attempts,
+    backoff: { type: 'exponential', delay: 250 },
+    // Completed jobs are only needed as a dedupe record for a while; the
+    // feed itself is the durable history.
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export async function enqueueSend(queue: Queue<SendJobData>, o: EnqueueOptions): Promise<void> {
+  await queue.add('send', { alertId: o.alertId }, sendJobOptions(o));
+}

@@ -1,0 +1,45 @@
+--[[
+  Append an alert's send to the feed, exactly once.
+
+  The XADD and the mark that it happened are one atomic step, keyed by the
+  alert: a retried job, or one whose worker died after this ran, finds the
+  eventId already set and appends nothing.
+
+  KEYS[1] alert record (hash)
+  KEYS[2] feed (stream)
+
+  ARGV[1] frame members JSON (everything after type and eventId)
+  ARGV[2] topics, comma separated
+  ARGV[3] expiresAt in ms since the epoch, or ''
+  ARGV[4] sentAt (ISO-8601), recorded on the alert
+  ARGV[5] feed max entries (approximate trim)
+  ARGV[6] feed retention in ms (approximate trim by age)
+  ARGV[7] alert id
+
+  Returns
+    { 'appended', eventId }
+    { 'duplicate', eventId }   already in the feed
+    { 'missing' }              no such alert
+    { 'skipped', status }      retracted, expired or failed before sending
+    { 'expired' }              expiresAt passed: marked expired, not sent
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return { 'missing' } end
+
+local existing = redis.call('HGET', KEYS[1], 'eventId')
+if existing then return { 'duplicate', existing } end
+
+if status ~= 'queued' and status ~= 'scheduled' then return { 'skipped', status } end
+
+local t = redis.call('TIME')
+local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[3] ~= '' and tonumber(ARGV[3]) <= nowMs then
+  redis.call('HSET', KEYS[1], 'status', 'expired')
+  return { 'expired' }
+end
+
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
+  'type', 'alert', 'alert', ARGV[7], 'topics', ARGV[2], 'exp', ARGV[3], 'body', ARGV[1])
+redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[6])))
+redis.call('HSET', KEYS[1], 'status', 'sent', 'eventId', id, 'sentAt', ARGV[4])
+return { 'appended', id }

@@ -1,0 +1,45 @@
+/**
+ * The Lua scripts, loaded once per connection. Each file's name carries its
+ * number of KEYS (as in BullMQ), and its header lists KEYS, ARGV and returns.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+
+const LUA_DIR = path.join(__dirname, 'lua');
+
+interface ScriptDef {
+  file: string;
+  keys: number;
+}
+
+export const SCRIPTS = {
+  appendSend: { file: 'append-send-2.lua', keys: 2 },
+} as const satisfies Record<string, ScriptDef>;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+const sources = new Map<string, string>();
+function source(file: string): string {
+  let s = sources.get(file);
+  if (s === undefined) {
+    s = fs.readFileSync(path.join(LUA_DIR, file), 'utf8');
+    sources.set(file, s);
+  }
+  return s;
+}
+
+const defined = new WeakSet<Redis>();
+
+/** Runs a script by name; EVALSHA with a fallback to EVAL, via ioredis. */
+export async function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  if (!defined.has(redis)) {
+    for (const [n, def] of Object.entries(SCRIPTS)) {
+      redis.defineCommand(`fw_${n}`, { numberOfKeys: def.keys, lua: source(def.file) });
+    }
+    defined.add(redis);
+  }
+  const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`fw_${name}`];
+  if (!fn) throw new Error(`unknown script ${name}`);
+  return fn.call(redis, ...keys, ...args);
+}

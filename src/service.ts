@@ -1,0 +1,135 @@
+/**
+ * One Flashwire process: the roles it was asked to run, started in order
+ * (Redis, API, worker, gateway, then the port) and stopped in reverse.
+ */
+import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/settings';
+import { FanoutWorker } from '../workers/fanout.worker';
+import { createApiApp } from './api/app';
+import { ApiKeyStore } from './auth/api-keys';
+import { KeyAuthenticator } from './auth/authenticator';
+import { Gateway } from './gateway/gateway';
+import { WsEndpoint } from './gateway/ws-endpoint';
+import { createFront } from './http/front';
+import { createAlertQueue, type SendJobData } from './queue/alert-queue';
+import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
+import { Keys } from './redis/keys';
+import { AlertStore } from './store/alert-store';
+
+export interface ServiceOptions {
+  settings: Settings;
+  log: Logger;
+  redis: RedisTarget;
+  /** Told once about a publish key created on a first run (shown once). */
+  onFirstRunKey?: (secret: string) => void;
+}
+
+export class Service {
+  private readonly connections: Redis[] = [];
+  private server: http.Server | undefined;
+  private queue: Queue<SendJobData> | undefined;
+  private worker: FanoutWorker | undefined;
+  gateway: Gateway | undefined;
+  private ws: WsEndpoint | undefined;
+  private stopping: Promise<void> | undefined;
+  readonly keys: Keys;
+
+  constructor(readonly options: ServiceOptions) {
+    this.keys = new Keys(options.settings.FLASHWIRE_PREFIX);
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  private open(purpose: 'command' | 'blocking', name: string): Redis {
+    const r = connect(this.options.redis, purpose, `flashwire:${name}`);
+    this.connections.push(r);
+    return r;
+  }
+
+  async start(): Promise<void> {
+    const { settings: s, log } = this.options;
+    const roles = s.FLASHWIRE_ROLES;
+    const redis = this.open('command', 'command');
+    await waitReady(redis, 15_000);
+    redis.on('reconnecting', () => log.warn('Redis connection lost; reconnecting'));
+    log.info({ redis: describeTarget(this.options.redis), roles }, 'connected to Redis');
+    const apiKeys = new ApiKeyStore(redis, this.keys, s.FLASHWIRE_PUBLISH_KEY);
+
+    let api: ReturnType<typeof createApiApp> | undefined;
+    if (roles.includes('api')) {
+      this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, queue: this.queue });
+      await this.ensureFirstKey(apiKeys);
+    }
+    if (roles.includes('worker')) {
+      this.worker = new FanoutWorker({ settings: s, log, bullConnection: this.open('blocking', 'worker-bull'), redis: this.open('blocking', 'worker'), keys: this.keys });
+      this.worker.start();
+    }
+    if (roles.includes('gateway')) {
+      this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
+      await this.gateway.start();
+      this.ws = new WsEndpoint(this.gateway, new KeyAuthenticator(apiKeys));
+      this.ws.start();
+    }
+    const ws = this.ws;
+    this.server = createFront({
+      redis,
+      roles,
+      api,
+      gatewayUpgrade: ws ? (req, socket, head) => ws.handleUpgrade(req, socket, head) : undefined,
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(s.PORT, s.HOST, () => resolve());
+    });
+    log.info({ port: this.port, roles }, 'flashwire listening');
+  }
+
+  /** On a first run with no keys at all, create a publish key and show it once. */
+  private async ensureFirstKey(apiKeys: ApiKeyStore): Promise<void> {
+    if (this.options.settings.FLASHWIRE_PUBLISH_KEY || !this.options.onFirstRunKey) return;
+    if ((await apiKeys.count()) > 0) return;
+    try {
+      const { secret } = await apiKeys.create('first-run', ['publish']);
+      this.options.onFirstRunKey(secret);
+    } catch {
+      // Another process created it first: that one shows it.
+    }
+  }
+
+  /** Stops in reverse order of start-up; idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const log = this.options.log;
+      const step = async (what: string, fn: () => unknown) => {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn({ err: String(err) }, `while stopping: ${what}`);
+        }
+      };
+      const server = this.server;
+      // Stop accepting first; in-flight requests and sockets are let go below.
+      const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+      server?.closeIdleConnections();
+      await step('gateway', async () => {
+        this.ws?.stop();
+        await this.gateway?.stop();
+        this.ws?.closeAll();
+      });
+      await step('worker', () => this.worker?.stop());
+      await step('queue', () => this.queue?.close());
+      server?.closeAllConnections();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      for (const c of this.connections.reverse()) await closeQuietly(c);
+      log.info('flashwire stopped');
+    })();
+    return this.stopping;
+  }
+}

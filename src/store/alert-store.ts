@@ -1,0 +1,121 @@
+/**
+ * Alert records in Redis: one hash per alert holding its fields, status and
+ * audit trail. The API writes them, the worker's Lua scripts move their
+ * status, and everyone reads them through `get`.
+ */
+import type { Redis } from 'ioredis';
+import type { AlertInput, AlertPayload, AlertResource, AlertStatus, DeliveryReport, Priority } from '../alert/schema';
+import type { Keys } from '../redis/keys';
+
+/** An alert as stored: the resource without the report. */
+export interface AlertRecord {
+  id: string;
+  headline: string;
+  summary?: string;
+  url?: string;
+  topics: string[];
+  priority: Priority;
+  sendAt?: string;
+  expiresAt?: string;
+  status: AlertStatus;
+  createdAt: string;
+  sentAt?: string;
+  updatedAt?: string;
+  eventId?: string;
+  publishedBy: string;
+}
+
+export function newRecord(id: string, input: AlertInput, publishedBy: string, now: Date): AlertRecord {
+  const rec: AlertRecord = {
+    id,
+    headline: input.headline,
+    topics: input.topics,
+    priority: input.priority,
+    status: input.sendAt !== undefined && Date.parse(input.sendAt) > now.getTime() ? 'scheduled' : 'queued',
+    createdAt: now.toISOString(),
+    publishedBy,
+  };
+  if (input.summary !== undefined) rec.summary = input.summary;
+  if (input.url !== undefined) rec.url = input.url;
+  if (input.sendAt !== undefined) rec.sendAt = new Date(input.sendAt).toISOString();
+  if (input.expiresAt !== undefined) rec.expiresAt = new Date(input.expiresAt).toISOString();
+  return rec;
+}
+
+/** The alert as it travels in `alert` and `update` frames. */
+export function toPayload(rec: AlertRecord): AlertPayload {
+  const p: AlertPayload = { id: rec.id, headline: rec.headline, topics: rec.topics, priority: rec.priority, createdAt: rec.createdAt };
+  if (rec.summary !== undefined) p.summary = rec.summary;
+  if (rec.url !== undefined) p.url = rec.url;
+  if (rec.sentAt !== undefined) p.sentAt = rec.sentAt;
+  if (rec.updatedAt !== undefined) p.updatedAt = rec.updatedAt;
+  if (rec.expiresAt !== undefined) p.expiresAt = rec.expiresAt;
+  return p;
+}
+
+const STRING_FIELDS = ['id', 'headline', 'summary', 'url', 'priority', 'sendAt', 'expiresAt', 'status', 'createdAt', 'sentAt', 'updatedAt', 'eventId', 'publishedBy'] as const;
+
+function toHash(rec: AlertRecord): Record<string, string> {
+  const h: Record<string, string> = { topics: JSON.stringify(rec.topics) };
+  for (const f of STRING_FIELDS) {
+    const v = rec[f];
+    if (v !== undefined) h[f] = v;
+  }
+  if (rec.expiresAt !== undefined) h.expMs = String(Date.parse(rec.expiresAt));
+  return h;
+}
+
+function fromHash(h: Record<string, string>): AlertRecord | undefined {
+  if (!h.id || !h.status) return undefined;
+  const rec: Record<string, unknown> = { topics: JSON.parse(h.topics ?? '[]') };
+  for (const f of STRING_FIELDS) if (h[f] !== undefined) rec[f] = h[f];
+  return rec as unknown as AlertRecord;
+}
+
+export class AlertStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Writes a new record (ids are fresh ULIDs, so this never overwrites). */
+  async create(rec: AlertRecord): Promise<void> {
+    await this.redis.hset(this.keys.alert(rec.id), toHash(rec));
+  }
+
+  async get(id: string): Promise<AlertRecord | undefined> {
+    return fromHash(await this.redis.hgetall(this.keys.alert(id)));
+  }
+
+  async setStatus(id: string, status: AlertStatus): Promise<void> {
+    await this.redis.hset(this.keys.alert(id), 'status', status);
+  }
+
+  /** The record with its delivery report, as GET /v1/alerts/{id} returns it. */
+  async resource(id: string): Promise<AlertResource | undefined> {
+    const [[, h], [, r]] = (await this.redis.multi().hgetall(this.keys.alert(id)).hgetall(this.keys.report(id)).exec()) as [
+      [unknown, Record<string, string>],
+      [unknown, Record<string, string>],
+    ];
+    const rec = fromHash(h);
+    return rec ? toResource(rec, r) : undefined;
+  }
+}
+
+export function toResource(rec: AlertRecord, reportHash: Record<string, string> = {}): AlertResource {
+  const { sendAt, eventId, status, publishedBy } = rec;
+  const res: AlertResource = { ...toPayload(rec), status, publishedBy, report: buildReport(rec, reportHash) };
+  if (sendAt !== undefined) res.sendAt = sendAt;
+  if (eventId !== undefined) res.eventId = eventId;
+  return res;
+}
+
+function buildReport(rec: AlertRecord, r: Record<string, string>): DeliveryReport {
+  return {
+    acceptedAt: rec.createdAt,
+    sentAt: rec.sentAt ?? null,
+    deliveries: Number(r.deliveries ?? 0),
+    feedToLastWriteMs: null,
+    receipts: Number(r.receipts ?? 0),
+  };
+}
