@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * The `flashwire` command. Each subcommand lives in its own file under
+ * commands/ and registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { registerTail } from './commands/tail';
+import { CliError } from './cli-error';
+
+export function buildProgram(): Command {
+  const program = new Command('flashwire')
+    .description('Flashwire: breaking-news push. Post alerts, watch the stream, manage keys.')
+    .option('--url <url>', 'the Flashwire service', process.env.FLASHWIRE_URL ?? 'http://localhost:8080')
+    .showHelpAfterError()
+    .exitOverride();
+  registerTail(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+    if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
+    process.stderr.write(`flashwire: ${err instanceof CliError ? err.message : (e.message ?? String(err))}\n`);
+    process.exit(err instanceof CliError ? err.exitCode : 1);
+  }
+}
+
+if (require.main === module) void main(process.argv);
