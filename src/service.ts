@@ -13,6 +13,7 @@ import { createApiApp } from './api/app';
 import { ApiKeyStore } from './auth/api-keys';
 import { KeyAuthenticator } from './auth/authenticator';
 import { Gateway } from './gateway/gateway';
+import { SseEndpoint } from './gateway/sse-endpoint';
 import { WsEndpoint } from './gateway/ws-endpoint';
 import { createFront } from './http/front';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
@@ -35,6 +36,7 @@ export class Service {
   private worker: FanoutWorker | undefined;
   gateway: Gateway | undefined;
   private ws: WsEndpoint | undefined;
+  private sse: SseEndpoint | undefined;
   private stopping: Promise<void> | undefined;
   readonly keys: Keys;
 
@@ -76,12 +78,16 @@ export class Service {
       await this.gateway.start();
       this.ws = new WsEndpoint(this.gateway, new KeyAuthenticator(apiKeys));
       this.ws.start();
+      this.sse = new SseEndpoint(this.gateway, new KeyAuthenticator(apiKeys));
+      this.sse.start();
     }
     const ws = this.ws;
+    const sse = this.sse;
     this.server = createFront({
       redis,
       roles,
       api,
+      gatewayRequest: sse ? (req, res) => sse.handleRequest(req, res) : undefined,
       gatewayUpgrade: ws ? (req, socket, head) => ws.handleUpgrade(req, socket, head) : undefined,
     });
     await new Promise<void>((resolve, reject) => {
@@ -120,8 +126,10 @@ export class Service {
       server?.closeIdleConnections();
       await step('gateway', async () => {
         this.ws?.stop();
+        this.sse?.stop();
         await this.gateway?.stop();
         this.ws?.closeAll();
+        this.sse?.closeAll();
       });
       await step('worker', () => this.worker?.stop());
       await step('queue', () => this.queue?.close());

@@ -12,6 +12,7 @@ import { ZERO_EVENT_ID, isEventId } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
 import type { Keys } from '../redis/keys';
+import { ReportWriter } from '../store/report';
 import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
 import { FeedTail } from './feed-tail';
@@ -47,11 +48,18 @@ export class Gateway {
   private accepting = false;
   private stopping: Promise<void> | undefined;
   private readonly resumeSource: ResumeSource;
+  /** Connections admitted over every endpoint (WebSocket and SSE share the cap). */
+  private admitted = 0;
+  /** This gateway's share of each alert's delivery report (issue 4). */
+  readonly reports: ReportWriter;
+  /** Who opened each reader, so a revoked key's readers can be found. */
+  private readonly principals = new WeakMap<Reader, Principal>();
   /** Counters for metrics and tests. */
-  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0 };
+  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0 };
 
   constructor(readonly deps: GatewayDeps) {
     this.feed = new Feed(deps.redis, deps.keys);
+    this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log);
     this.recent = new RecentEvents(0, ZERO_EVENT_ID);
     this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log);
     this.resumeSource = {
@@ -69,11 +77,28 @@ export class Gateway {
     return this.accepting;
   }
 
+  /** Takes a connection slot; false when FLASHWIRE_MAX_CONNECTIONS are already held. */
+  admit(): boolean {
+    if (this.admitted >= this.settings.FLASHWIRE_MAX_CONNECTIONS) return false;
+    this.admitted++;
+    return true;
+  }
+
+  /** Gives back a slot taken by admit(). */
+  release(): void {
+    if (this.admitted > 0) this.admitted--;
+  }
+
+  get connectionCount(): number {
+    return this.admitted;
+  }
+
   async start(): Promise<void> {
     const pos = await this.tail.start();
     this.recent = new RecentEvents(this.settings.FLASHWIRE_REPLAY_CACHE_ENTRIES, pos);
     this.resumeSource.recent = this.recent;
     this.accepting = true;
+    this.reports.start();
     this.deps.log.info({ position: pos }, 'gateway tailing the feed');
   }
 
@@ -84,7 +109,10 @@ export class Gateway {
       this.recent.push(e);
       this.stats.eventsTailed++;
       if (isExpired(e, now)) continue;
-      this.stats.deliveries += this.hub.dispatch(e);
+      const n = this.hub.dispatch(e);
+      this.stats.deliveries += n;
+      // Reports count the alert's own sending, not its corrections.
+      if (e.type === 'alert') this.reports.delivered(e.eventId, e.alertId, n, Date.now());
     }
   }
 
@@ -105,6 +133,7 @@ export class Gateway {
       refused.push({ topic: t, code: 'too_many_topics', message: `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection` });
     }
     this.readers.add(reader);
+    if (o.principal) this.principals.set(reader, o.principal);
     for (const t of kept) {
       reader.topics.add(t);
       this.hub.add(reader, t);
@@ -126,8 +155,11 @@ export class Gateway {
       welcome(plan.ok);
       sendRefusals();
       if (plan.ok) {
+        if (plan.cached) this.stats.resumesFromMemory++;
+        else this.stats.resumesFromFeed++;
         await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4) });
       } else {
+        this.stats.resyncs++;
         reader.send({ type: 'resync', reason: plan.reason });
       }
       reader.endReplay();
@@ -156,8 +188,21 @@ export class Gateway {
   }
 
   /** A reader's receipt for an event it has shown. */
-  onAck(_reader: Reader, _eventId: string): void {
-    this.stats.receipts++;
+  onAck(reader: Reader, eventId: string): void {
+    if (this.reports.receipt(reader, eventId)) this.stats.receipts++;
+  }
+
+  /** Closes, with 4001, every reader that authenticated with the API key `name`. */
+  revokeKey(name: string): number {
+    let n = 0;
+    for (const r of [...this.readers]) {
+      const p = this.principals.get(r);
+      if (p?.kind !== 'key' || p.name !== name) continue;
+      r.close(CLOSE.badCredential, 'credential revoked');
+      this.closeReader(r);
+      n++;
+    }
+    return n;
   }
 
   /** Frees everything a reader held; safe to call more than once. */
@@ -172,6 +217,7 @@ export class Gateway {
       this.accepting = false;
       for (const r of [...this.readers]) r.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
       await this.tail.stop();
+      await this.reports.stop();
     })();
     return this.stopping;
   }

@@ -10,6 +10,7 @@ import type { Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
 import { CLOSE, type ClientFrame } from '../protocol/frames';
 import { grant } from './access';
+import { originAllowed, presentedCredential, sinceParam } from './handshake';
 import { parseClientFrame } from './client-frames';
 import type { Gateway } from './gateway';
 import { RateWindow } from './rate-window';
@@ -36,21 +37,6 @@ export function rejectHandshake(socket: Duplex, status: number, message: string)
     );
   }
   socket.destroy();
-}
-
-export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
-  if (allowed.length === 0 || allowed.includes('*')) return true;
-  // Non-browser clients send no Origin; the allow-list guards browsers.
-  return origin === undefined || allowed.includes(origin);
-}
-
-/** The credential from `?token=` or the Authorization header. */
-export function presentedCredential(req: IncomingMessage, url: URL): string | undefined {
-  const q = url.searchParams.get('token');
-  if (q) return q;
-  const h = req.headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1];
 }
 
 export class WsEndpoint {
@@ -117,7 +103,7 @@ export class WsEndpoint {
     };
     // Closing with a code needs a completed handshake; a refused reader gets
     // the reason in the close frame, which browsers can read.
-    if (this.conns.size >= s.FLASHWIRE_MAX_CONNECTIONS) {
+    if (!this.gateway.admit()) {
       ws.close(CLOSE.overloaded, 'gateway full; retry later');
       return;
     }
@@ -146,12 +132,11 @@ export class WsEndpoint {
     conn.principal = principal;
     if (principal?.kind === 'token') this.armExpiry(conn, principal.expiresAt);
 
-    const sinceParam = url.searchParams.get('since');
     const reader = await this.gateway.openReader({
       transport: new WsTransport(ws),
       requested: parseTopicList(url.searchParams.get('topics')),
       principal,
-      since: sinceParam === null || sinceParam === '' ? undefined : sinceParam,
+      since: sinceParam(url),
     });
     conn.reader = reader;
     if (ws.readyState !== ws.OPEN) {
@@ -214,6 +199,7 @@ export class WsEndpoint {
 
   private onClose(conn: Conn, code: number): void {
     if (!this.conns.delete(conn)) return;
+    this.gateway.release();
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
     if (conn.reader) {
       conn.reader.markClosed(code);

@@ -1,0 +1,27 @@
+/**
+ * What both stream endpoints check before a reader is opened: the Origin
+ * allow-list and the credential presented. Kept apart from the endpoints so
+ * WebSocket and SSE apply exactly the same rules.
+ */
+import type { IncomingMessage } from 'node:http';
+
+export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
+  if (allowed.length === 0 || allowed.includes('*')) return true;
+  // Non-browser clients send no Origin; the allow-list guards browsers.
+  return origin === undefined || allowed.includes(origin);
+}
+
+/** The credential from `?token=` or the Authorization header. */
+export function presentedCredential(req: IncomingMessage, url: URL): string | undefined {
+  const q = url.searchParams.get('token');
+  if (q) return q;
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** `since` from the query string; an empty value means none. */
+export function sinceParam(url: URL): string | undefined {
+  const v = url.searchParams.get('since');
+  return v === null || v === '' ? undefined : v;
+}

@@ -1,0 +1,161 @@
+/**
+ * The Server-Sent Events endpoint, /v1/events: the same readers as the
+ * WebSocket endpoint over a plain HTTP response. Every refusal is an HTTP
+ * status with a problem document, given before the stream starts, because
+ * an EventSource cannot read a refusal sent later.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseTopicList } from '../alert/topics';
+import type { Authenticator } from '../auth/authenticator';
+import type { Principal } from '../auth/principal';
+import { CLOSE } from '../protocol/frames';
+import { grant } from './access';
+import type { Gateway } from './gateway';
+import { originAllowed, presentedCredential, sinceParam } from './handshake';
+import type { Reader } from './reader';
+import { SseTransport } from './sse-transport';
+
+export const EVENTS_PATH = '/v1/events';
+const PROBLEM_BASE = 'https://flashwire.dev/problems/';
+
+interface Stream {
+  transport: SseTransport;
+  reader: Reader | undefined;
+  expiryTimer: NodeJS.Timeout | undefined;
+}
+
+/** An RFC 9457 problem, the same shape the API answers with. */
+function refuse(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ type: PROBLEM_BASE + title.toLowerCase().replace(/\s+/g, '-'), title, status, detail, ...extra });
+  res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+  res.end(body);
+}
+
+export class SseEndpoint {
+  private readonly streams = new Set<Stream>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly authenticator: Authenticator,
+  ) {}
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  start(): void {
+    this.heartbeat = setInterval(() => {
+      for (const s of this.streams) s.transport.heartbeat();
+    }, this.gateway.settings.FLASHWIRE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  stop(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** Handles an HTTP request; answers false when the path is not ours. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== EVENTS_PATH) return false;
+    if (req.method !== 'GET') {
+      refuse(res, 405, 'Method Not Allowed', `${EVENTS_PATH} answers GET only`, {}, { Allow: 'GET' });
+      return true;
+    }
+    void this.open(req, res, url).catch(() => {
+      if (!res.headersSent) refuse(res, 503, 'Service Unavailable', 'the stream could not be opened; retry');
+      else res.destroy();
+    });
+    return true;
+  }
+
+  private async open(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const s = this.gateway.settings;
+    if (!this.gateway.isAccepting) return refuse(res, 503, 'Service Unavailable', 'this gateway is shutting down; reconnect', {}, { 'Retry-After': '1' });
+    const origin = req.headers.origin;
+    if (!originAllowed(s.FLASHWIRE_ALLOWED_ORIGINS, origin)) return refuse(res, 403, 'Forbidden', `Origin ${origin} is not allowed`);
+
+    let principal: Principal | undefined;
+    const credential = presentedCredential(req, url);
+    if (credential !== undefined) {
+      try {
+        principal = await this.authenticator.authenticate(credential);
+      } catch {
+        return refuse(res, 503, 'Service Unavailable', 'cannot check credentials now; retry later', {}, { 'Retry-After': '1' });
+      }
+      if (!principal) return refuse(res, 401, 'Unauthorized', 'the credential is unknown, revoked or expired', {}, { 'WWW-Authenticate': 'Bearer' });
+    }
+
+    const requested = parseTopicList(url.searchParams.get('topics'));
+    const { granted, refused } = grant(principal, requested);
+    const invalid = refused.filter((r) => r.code === 'invalid_topic');
+    if (invalid.length) {
+      return refuse(res, 400, 'Bad Request', 'some topics are not valid', { errors: invalid.map((r) => ({ path: 'topics', message: r.message })) });
+    }
+    if (refused.length) {
+      const detail = refused.map((r) => r.message).join('; ');
+      return principal
+        ? refuse(res, 403, 'Forbidden', detail)
+        : refuse(res, 401, 'Unauthorized', `${detail}: pass ?token= or an Authorization header`, {}, { 'WWW-Authenticate': 'Bearer' });
+    }
+    if (granted.length > s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION) {
+      return refuse(res, 400, 'Bad Request', `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection`);
+    }
+    if (!this.gateway.admit()) return refuse(res, 503, 'Service Unavailable', 'gateway full; retry later', {}, { 'Retry-After': '1' });
+
+    // EventSource sends Last-Event-ID on its own reconnects; it is newer than
+    // the `since` still sitting in the URL it reconnects to.
+    const header = req.headers['last-event-id'];
+    const lastEventId = typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined;
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      // nginx buffers responses unless told not to.
+      'X-Accel-Buffering': 'no',
+      ...(origin !== undefined ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' } : {}),
+    });
+    res.socket?.setNoDelay(true);
+    res.flushHeaders();
+
+    const stream: Stream = { transport: new SseTransport(res), reader: undefined, expiryTimer: undefined };
+    this.streams.add(stream);
+    res.on('close', () => this.onClose(stream));
+    res.on('error', () => undefined);
+    // The peer may have left while credentials were checked: give the slot back.
+    if (res.destroyed) return this.onClose(stream);
+    if (principal?.kind === 'token') this.armExpiry(stream, principal.expiresAt);
+
+    stream.reader = await this.gateway.openReader({ transport: stream.transport, requested: granted, principal, since: lastEventId ?? sinceParam(url) });
+    if (!this.streams.has(stream)) this.gateway.closeReader(stream.reader);
+  }
+
+  private onClose(stream: Stream): void {
+    if (!this.streams.delete(stream)) return;
+    this.gateway.release();
+    stream.transport.markEnded();
+    if (stream.expiryTimer) clearTimeout(stream.expiryTimer);
+    if (stream.reader) {
+      stream.reader.markClosed(stream.transport.closeCode ?? 1006);
+      this.gateway.closeReader(stream.reader);
+    }
+  }
+
+  private armExpiry(stream: Stream, expiresAt: number): void {
+    const wait = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
+    stream.expiryTimer = setTimeout(() => {
+      if (Date.now() < expiresAt) return this.armExpiry(stream, expiresAt);
+      if (stream.reader) stream.reader.close(CLOSE.badCredential, 'credential expired');
+      else stream.transport.close(CLOSE.badCredential, 'credential expired');
+    }, wait);
+    stream.expiryTimer.unref();
+  }
+
+  /** Ends every stream (readers are closed by the gateway first). */
+  closeAll(): void {
+    for (const s of this.streams) s.transport.close(CLOSE.shuttingDown, 'server shutting down');
+  }
+}
