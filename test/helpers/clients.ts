@@ -90,13 +90,14 @@ export function openReader(wsUrl: string, query: Record<string, string> = {}, op
 }
 
 /** Waits until `fn` returns truthy, polling. */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+type Falsy = undefined | null | false | 0 | '';
+export async function eventually<T>(fn: () => Promise<T | Falsy> | T | Falsy, timeoutMs = 10_000, everyMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as T;
     } catch (err) {
       last = err;
     }
