@@ -1,0 +1,88 @@
+import type { FeedEvent } from '../../src/feed/feed-event';
+import { Reader } from '../../src/gateway/reader';
+import type { Transport } from '../../src/gateway/transport';
+import type { ServerFrame } from '../../src/protocol/frames';
+
+const ev = (ms: number, topics = ['world'], expiresAt = 0): FeedEvent => ({ eventId: `${ms}-0`, type: 'alert', alertId: `a${ms}`, topics, expiresAt, frame: `{"n":${ms}}` });
+
+/** A transport that records what was written, with a settable backlog. */
+class RecordingTransport implements Transport {
+  bufferedAmount = 0;
+  events: string[] = [];
+  controls: ServerFrame[] = [];
+  closedWith: number | undefined;
+  sendEvent(e: FeedEvent): void {
+    this.events.push(e.eventId);
+  }
+  sendControl(f: ServerFrame): void {
+    this.controls.push(f);
+  }
+  close(code: number): void {
+    this.closedWith = code;
+  }
+  async drainedBelow(): Promise<void> {}
+}
+
+const limits = { maxBufferedBytes: 1000, maxPendingEvents: 5 };
+
+function reader(topics = ['world']): { r: Reader; t: RecordingTransport; slow: Reader[] } {
+  const t = new RecordingTransport();
+  const slow: Reader[] = [];
+  const r = new Reader('r1', t, limits, (x) => slow.push(x));
+  for (const x of topics) r.topics.add(x);
+  return { r, t, slow };
+}
+
+describe('the reader', () => {
+  it('holds live events during a replay and writes each once, in order, at the seam', () => {
+    const { r, t } = reader();
+    r.beginReplay('1-0');
+    // Live events arrive while the replay is being read; 3 and 4 are also in the replay.
+    r.deliver(ev(3));
+    r.deliver(ev(4));
+    r.deliver(ev(5));
+    expect(t.events).toEqual([]);
+    expect(r.replay([ev(2), ev(3), ev(4)], Date.now())).toBe(true);
+    r.endReplay();
+    r.deliver(ev(5)); // a duplicate from an overlapping path is dropped
+    r.deliver(ev(6));
+    expect(t.events).toEqual(['2-0', '3-0', '4-0', '5-0', '6-0']);
+  });
+
+  it('replays nothing at or before since, nothing expired and nothing off its topics', () => {
+    const { r, t } = reader(['europe']);
+    r.beginReplay('2-0');
+    r.replay([ev(1, ['europe']), ev(2, ['europe']), ev(3, ['sports']), ev(4, ['europe/ukraine']), ev(5, ['europe'], 1)], Date.now());
+    r.endReplay();
+    expect(t.events).toEqual(['4-0']);
+  });
+
+  it('is cut off with 4008 once its backlog passes the limit, and writes nothing more', () => {
+    const { r, t, slow } = reader();
+    r.deliver(ev(1));
+    t.bufferedAmount = 1001;
+    r.deliver(ev(2));
+    expect(t.closedWith).toBe(4008);
+    expect(slow).toEqual([r]);
+    t.bufferedAmount = 0;
+    r.deliver(ev(3));
+    expect(t.events).toEqual(['1-0']);
+  });
+
+  it('is cut off when too many live events pile up during its replay', () => {
+    const { r, t } = reader();
+    r.beginReplay('0-0');
+    for (let i = 1; i <= limits.maxPendingEvents + 1; i++) r.deliver(ev(i));
+    expect(t.closedWith).toBe(4008);
+    expect(r.replay([ev(1)], Date.now())).toBe(false);
+    r.endReplay();
+    expect(t.events).toEqual([]);
+  });
+
+  it('sends no control frames once closed', () => {
+    const { r, t } = reader();
+    r.markClosed(1006);
+    r.send({ type: 'pong' });
+    expect(t.controls).toEqual([]);
+  });
+});
