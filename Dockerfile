@@ -3,7 +3,8 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.browser.json ./
+COPY scripts ./scripts
 COPY config ./config
 COPY src ./src
 COPY workers ./workers

@@ -20,6 +20,7 @@ import { createAlertQueue, type SendJobData } from './queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
 import { Keys } from './redis/keys';
 import { AlertStore } from './store/alert-store';
+import { createSiteHandler } from './web/site';
 
 export interface ServiceOptions {
   settings: Settings;
@@ -89,6 +90,7 @@ export class Service {
       api,
       gatewayRequest: sse ? (req, res) => sse.handleRequest(req, res) : undefined,
       gatewayUpgrade: ws ? (req, socket, head) => ws.handleUpgrade(req, socket, head) : undefined,
+      site: roles.includes('api') || roles.includes('gateway') ? createSiteHandler() : undefined,
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);

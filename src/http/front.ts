@@ -14,6 +14,8 @@ export interface FrontRoutes {
   gatewayRequest?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Gateway upgrades: answers false when not its path. */
   gatewayUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** Pages, the browser client and the API descriptions: answers false when not its path. */
+  site?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The connection readiness pings. */
   redis: Redis;
   roles: readonly string[];
@@ -54,6 +56,7 @@ export function createFront(routes: FrontRoutes): http.Server {
       );
       return;
     }
+    if (routes.site?.(req, res)) return;
     if (routes.gatewayRequest?.(req, res)) return;
     if (routes.api) return routes.api(req, res);
     problem(res, 404, 'Not Found', `no route for ${req.method} ${path} on this process (roles: ${routes.roles.join(', ')})`);

@@ -1,0 +1,154 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /v1/openapi.json.
+ * Every body schema comes from the zod schema the route validates with or
+ * answers by (src/alert/schema.ts, src/protocol/frames.ts, src/api/problems.ts).
+ */
+import { z } from 'zod';
+import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, retractSchema } from '../alert/schema';
+import { problemSchema } from '../api/problems';
+import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
+import { jsonSchema, type JsonSchema } from './json-schema';
+
+/** GET /v1/feed's answer (SPEC.md "HTTP API"). */
+export const feedPageSchema = z.object({
+  events: z.array(z.discriminatedUnion('type', [alertFrameSchema, updateFrameSchema, retractFrameSchema])),
+  next: z.string().nullable(),
+});
+
+// Code-point limits live in refinements, which JSON Schema cannot carry;
+// maxLength counts code points too, so the same numbers apply.
+function withTextLimits(schema: JsonSchema, limits: Record<string, { min?: number; max: number }>): JsonSchema {
+  const props = schema.properties as Record<string, JsonSchema>;
+  for (const [name, { min, max }] of Object.entries(limits)) {
+    const p = props[name];
+    if (!p) continue;
+    if (min !== undefined) p.minLength = min;
+    p.maxLength = max;
+  }
+  return schema;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the alert id (a ULID)' };
+const publish = [{ bearer: [] }];
+const publishErrors = {
+  '400': problem('malformed JSON'),
+  '401': problem('no or unknown key (a subscriber token is not an API key)'),
+  '403': problem('the key lacks the publish scope'),
+  '413': problem('body larger than 64 KiB'),
+  '415': problem('body is not JSON'),
+  '422': problem('validation failed: `errors` names every bad field as { path, message }'),
+  '429': problem('publish rate exceeded; see Retry-After'),
+  '503': problem('Redis cannot be reached; nothing was accepted'),
+};
+
+export function buildOpenApi(version = '0.1.0'): JsonSchema {
+  const text = { headline: { min: 1, max: LIMITS.headlineMax }, summary: { max: LIMITS.summaryMax } };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Flashwire HTTP API',
+      version,
+      summary: 'Breaking-news push: newsroom ingest, alert status and delivery reports, the feed.',
+      description:
+        'Every error is an RFC 9457 problem document. Live delivery is over WebSocket (/v1/stream) and Server-Sent Events (/v1/events), described in the AsyncAPI document at /v1/asyncapi.json.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: '/' }],
+    tags: [{ name: 'alerts' }, { name: 'feed' }, { name: 'operations' }],
+    paths: {
+      '/v1/alerts': {
+        post: {
+          tags: ['alerts'],
+          operationId: 'postAlert',
+          summary: 'Accept an alert (durable in Redis before the 202)',
+          security: publish,
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'a repeated POST with the same key and body within 24 h returns the first answer' }],
+          requestBody: { required: true, content: json('AlertInput') },
+          responses: {
+            '202': {
+              description: 'accepted; the body is the alert',
+              headers: {
+                Location: { schema: { type: 'string' }, description: '/v1/alerts/{id}' },
+                'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'present on a replayed answer' },
+              },
+              content: json('Alert'),
+            },
+            ...publishErrors,
+          },
+        },
+      },
+      '/v1/alerts/{id}': {
+        parameters: [idParam],
+        get: {
+          tags: ['alerts'],
+          operationId: 'getAlert',
+          summary: 'The alert with its status and delivery report',
+          description: 'Public topics need no credential; private/ ones need a subscriber token or a subscribe key, else 404.',
+          security: [{}, { bearer: [] }],
+          responses: { '200': { description: 'the alert', content: json('Alert') }, '404': problem('no such alert, or not readable by the caller') },
+        },
+        patch: {
+          tags: ['alerts'],
+          operationId: 'correctAlert',
+          summary: 'Correct headline, summary or url; a sent alert emits an `update` event',
+          security: publish,
+          requestBody: { required: true, content: json('AlertPatch') },
+          responses: { '200': { description: 'the corrected alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('the alert is retracted or expired'), ...publishErrors },
+        },
+      },
+      '/v1/alerts/{id}/retract': {
+        parameters: [idParam],
+        post: {
+          tags: ['alerts'],
+          operationId: 'retractAlert',
+          summary: 'Withdraw an alert; a sent one emits a `retract` event, a scheduled one is never sent',
+          security: publish,
+          requestBody: { required: true, content: json('RetractRequest') },
+          responses: { '200': { description: 'the retracted alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('already retracted'), ...publishErrors },
+        },
+      },
+      '/v1/feed': {
+        get: {
+          tags: ['feed'],
+          operationId: 'readFeed',
+          summary: "The feed's events after a cursor, oldest first",
+          security: [{}, { bearer: [] }],
+          parameters: [
+            { name: 'topics', in: 'query', schema: { type: 'string' }, description: 'comma list; none means *' },
+            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^\\d+-\\d+$' }, description: 'an eventId' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          ],
+          responses: {
+            '200': { description: 'events, each exactly the stream frame', content: json('FeedPage') },
+            '401': problem('private/ topic without a credential'),
+            '403': problem('credential does not grant the topic'),
+            '422': problem('bad limit or cursor'),
+          },
+        },
+      },
+      '/healthz': { get: { tags: ['operations'], operationId: 'health', summary: 'Alive', security: [{}], responses: { '200': { description: 'alive' } } } },
+      '/readyz': {
+        get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached') } },
+      },
+      '/metrics': {
+        get: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics', security: [{}, { bearer: [] }], responses: { '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (scopes publish, subscribe, admin) or, on read paths, a subscriber token (HS256 JWT)' },
+      },
+      schemas: {
+        AlertInput: withTextLimits(jsonSchema(alertInputSchema, 'input'), text),
+        AlertPatch: withTextLimits(jsonSchema(alertPatchSchema, 'input'), text),
+        RetractRequest: withTextLimits(jsonSchema(retractSchema, 'input'), { reason: { min: 1, max: LIMITS.reasonMax } }),
+        Alert: jsonSchema(alertResourceSchema, 'output'),
+        FeedPage: jsonSchema(feedPageSchema, 'output'),
+        Problem: jsonSchema(problemSchema, 'output'),
+      },
+    },
+  };
+}
