@@ -11,7 +11,9 @@ import type { Settings } from '../config/settings';
 import { FanoutWorker } from '../workers/fanout.worker';
 import { createApiApp } from './api/app';
 import { ApiKeyStore } from './auth/api-keys';
-import { KeyAuthenticator } from './auth/authenticator';
+import { CredentialAuthenticator } from './auth/authenticator';
+import { RevocationListener } from './auth/revocations';
+import { SubscriberTokens } from './auth/subscriber-token';
 import { Gateway } from './gateway/gateway';
 import { SseEndpoint } from './gateway/sse-endpoint';
 import { WsEndpoint } from './gateway/ws-endpoint';
@@ -19,6 +21,7 @@ import { createFront } from './http/front';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
 import { Keys } from './redis/keys';
+import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
 import { createSiteHandler } from './web/site';
 
@@ -63,11 +66,13 @@ export class Service {
     redis.on('reconnecting', () => log.warn('Redis connection lost; reconnecting'));
     log.info({ redis: describeTarget(this.options.redis), roles }, 'connected to Redis');
     const apiKeys = new ApiKeyStore(redis, this.keys, s.FLASHWIRE_PUBLISH_KEY);
+    const authenticator = new CredentialAuthenticator(apiKeys, new SubscriberTokens(s.FLASHWIRE_JWT_SECRET));
 
     let api: ReturnType<typeof createApiApp> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, queue: this.queue });
+      const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
@@ -77,9 +82,11 @@ export class Service {
     if (roles.includes('gateway')) {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
-      this.ws = new WsEndpoint(this.gateway, new KeyAuthenticator(apiKeys));
+      const gateway = this.gateway;
+      await new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log).start();
+      this.ws = new WsEndpoint(this.gateway, authenticator);
       this.ws.start();
-      this.sse = new SseEndpoint(this.gateway, new KeyAuthenticator(apiKeys));
+      this.sse = new SseEndpoint(this.gateway, authenticator);
       this.sse.start();
     }
     const ws = this.ws;

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings';
 import { failpoint } from '../src/faults/failpoint';
+import { metrics, observeSent } from '../src/metrics/metrics';
 import { QUEUE_NAME, type SendJobData } from '../src/queue/alert-queue';
 import type { Keys } from '../src/redis/keys';
 import { runScript } from '../src/redis/scripts';
@@ -27,6 +28,16 @@ export type SendOutcome = 'appended' | 'duplicate' | 'missing' | 'skipped' | 'ex
 
 /** Appends one alert's send to the feed; safe to run any number of times. */
 export async function appendSend(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string): Promise<{ outcome: SendOutcome; eventId?: string; status?: string }> {
+  // A correction racing the send makes the script answer 'stale'; corrections
+  // are rare and human-paced, so a few rounds always settle it.
+  for (let round = 0; ; round++) {
+    const res = await appendSendOnce(deps, alertId);
+    if (res !== 'stale') return res;
+    if (round >= 20) throw new Error(`alert ${alertId} kept changing while being sent`);
+  }
+}
+
+async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string): Promise<{ outcome: SendOutcome; eventId?: string; status?: string } | 'stale'> {
   const { redis, keys, settings } = deps;
   const rec = await new AlertStore(redis, keys).get(alertId);
   if (!rec) return { outcome: 'missing' };
@@ -42,8 +53,10 @@ export async function appendSend(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' |
     settings.FLASHWIRE_FEED_MAX_ENTRIES,
     settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000,
     alertId,
-  ])) as [SendOutcome, string?];
+    rec.rev ?? '0',
+  ])) as [SendOutcome | 'stale', string?];
   const [outcome, detail] = res;
+  if (outcome === 'stale') return 'stale';
   if (outcome === 'appended' || outcome === 'duplicate') return { outcome, eventId: detail };
   if (outcome === 'skipped') return { outcome, status: detail };
   return { outcome };
@@ -71,6 +84,7 @@ export class FanoutWorker {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       log.warn({ alertId: job.data.alertId, attempt: job.attemptsMade, final, err: err.message }, final ? 'send failed for good' : 'send attempt failed; will retry');
+      if (final) metrics.alertsFailed.inc();
       if (final) void new AlertStore(this.deps.redis, keys).setStatus(job.data.alertId, 'failed').catch(() => undefined);
     });
     this.worker.on('error', (err) => log.debug({ err: err.message }, 'worker connection error'));
@@ -84,12 +98,14 @@ export class FanoutWorker {
     switch (res.outcome) {
       case 'appended':
         log.info({ alertId, eventId: res.eventId, jobId: job.id, attempt: job.attemptsMade + 1 }, 'alert entered the feed');
+        if (res.eventId) observeSent(alertId, res.eventId, job.opts.delay, job.opts.priority);
         break;
       case 'duplicate':
         log.info({ alertId, eventId: res.eventId }, 'alert already in the feed; nothing appended');
         break;
       case 'expired':
         log.info({ alertId }, 'alert expired before it could be sent');
+        metrics.alertsExpired.inc();
         break;
       case 'skipped':
         log.info({ alertId, status: res.status }, 'alert not sent');

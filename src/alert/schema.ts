@@ -155,12 +155,31 @@ export const reportSchema = z.object({
 });
 export type DeliveryReport = z.infer<typeof reportSchema>;
 
+export const AUDIT_ACTIONS = ['created', 'corrected', 'retracted'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One step in an alert's editorial history: who did what, and when. */
+export const auditEntrySchema = z.object({
+  action: z.enum(AUDIT_ACTIONS),
+  /** The API key's name. */
+  by: z.string(),
+  at: z.string(),
+  /** The fields a correction changed. */
+  fields: z.array(z.string()).optional(),
+  /** A retraction's reason. */
+  reason: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
 /** The alert as the API returns it. */
 export const alertResourceSchema = alertPayloadSchema.extend({
   status: z.enum(STATUSES),
   sendAt: z.string().optional(),
   eventId: z.string().optional(),
   publishedBy: z.string(),
+  /** Set once retracted: why, as readers were told in the retract event. */
+  retraction: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
+  audit: z.array(auditEntrySchema),
   report: reportSchema,
 });
 export type AlertResource = z.infer<typeof alertResourceSchema>;

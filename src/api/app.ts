@@ -7,6 +7,7 @@ import type { ApiContext } from './context';
 import { ApiError } from './errors';
 import { problemMiddleware } from './problems';
 import { alertsRouter } from './routes/alerts';
+import { feedRouter } from './routes/feed';
 
 export function createApiApp(ctx: ApiContext): Express {
   const app = express();
@@ -14,6 +15,7 @@ export function createApiApp(ctx: ApiContext): Express {
   app.set('etag', false);
   app.set('trust proxy', false);
   app.use(alertsRouter(ctx));
+  app.use(feedRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });

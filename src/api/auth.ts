@@ -5,6 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyStore } from '../auth/api-keys';
 import type { Principal, Scope } from '../auth/principal';
+import { looksLikeJwt } from '../auth/subscriber-token';
 import { ApiError } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -13,7 +14,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="flashwire"' };
+export const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="flashwire"' };
 
 export function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -29,6 +30,7 @@ export function requireKey(apiKeys: ApiKeyStore, scope: Scope) {
     if (secret === undefined) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer KEY"', undefined, CHALLENGE);
     if (secret === '') throw new ApiError('unauthorized', 'the Authorization header must be "Bearer KEY"', undefined, CHALLENGE);
     const principal = await apiKeys.authenticate(secret);
+    if (!principal && looksLikeJwt(secret)) throw new ApiError('unauthorized', 'a subscriber token can read but not publish; send an API key', undefined, CHALLENGE);
     if (!principal) throw new ApiError('unauthorized', 'unknown or revoked API key', undefined, CHALLENGE);
     if (!principal.scopes.includes(scope)) throw new ApiError('forbidden', `this key (${principal.name}) lacks the "${scope}" scope`);
     req.principal = principal;

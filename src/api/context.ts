@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/settings';
 import type { ApiKeyStore } from '../auth/api-keys';
+import type { Authenticator } from '../auth/authenticator';
 import type { SendJobData } from '../queue/alert-queue';
 import type { Keys } from '../redis/keys';
+import type { AlertChanges } from '../store/alert-changes';
 import type { AlertStore } from '../store/alert-store';
 
 /** What the API's handlers need; built once by the api role. */
@@ -15,5 +17,8 @@ export interface ApiContext {
   keys: Keys;
   alerts: AlertStore;
   apiKeys: ApiKeyStore;
+  /** API keys and subscriber tokens, for the read paths. */
+  authenticator: Authenticator;
+  changes: AlertChanges;
   queue: Queue<SendJobData>;
 }

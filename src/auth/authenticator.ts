@@ -4,6 +4,7 @@
  */
 import type { ApiKeyStore } from './api-keys';
 import type { Principal } from './principal';
+import { looksLikeJwt, type SubscriberTokens } from './subscriber-token';
 
 export interface Authenticator {
   /** The principal, or undefined for an unknown, revoked or expired credential. */
@@ -14,6 +15,27 @@ export class KeyAuthenticator implements Authenticator {
   constructor(private readonly apiKeys: ApiKeyStore) {}
 
   authenticate(credential: string): Promise<Principal | undefined> {
+    return this.apiKeys.authenticate(credential);
+  }
+}
+
+/**
+ * API keys and subscriber tokens. A JWT has a shape generated keys never
+ * have (they are `fw_` plus base64url, without dots), so a valid token never
+ * costs a Redis lookup; one that fails is still tried as a key, since
+ * FLASHWIRE_PUBLISH_KEY may be any string.
+ */
+export class CredentialAuthenticator implements Authenticator {
+  constructor(
+    private readonly apiKeys: ApiKeyStore,
+    private readonly tokens: SubscriberTokens,
+  ) {}
+
+  async authenticate(credential: string): Promise<Principal | undefined> {
+    if (looksLikeJwt(credential)) {
+      const token = this.tokens.verify(credential);
+      if (token) return token;
+    }
     return this.apiKeys.authenticate(credential);
   }
 }

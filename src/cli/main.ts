@@ -4,6 +4,7 @@
  * commands/ and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerKeys } from './commands/keys';
 import { registerTail } from './commands/tail';
 import { CliError } from './cli-error';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerTail(program);
+  registerKeys(program);
   return program;
 }
 

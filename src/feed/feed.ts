@@ -29,26 +29,29 @@ export class Feed {
   }
 
   /**
-   * The highest id ever trimmed away (0-0 if none). A reader whose cursor is
-   * below it may have missed events that no longer exist: it must resync.
+   * True when events after `since` may have been removed from the feed, so
+   * a reader at `since` must resync. XTRIM (how retention removes events)
+   * does not move `max-deleted-entry-id` (only XDEL does), so the test is
+   * also: something was ever removed, and `since` is older than the oldest
+   * event kept. That is conservative at the exact boundary, never silent.
    */
-  async trimmedThrough(): Promise<string> {
-    let info: unknown[];
+  async isTrimmedAfter(since: string): Promise<boolean> {
+    let raw: unknown[];
     try {
-      info = (await this.redis.call('XINFO', 'STREAM', this.keys.feed)) as unknown[];
+      raw = (await this.redis.call('XINFO', 'STREAM', this.keys.feed)) as unknown[];
     } catch (err) {
-      if (/no such key/i.test(String(err))) return ZERO_EVENT_ID;
+      if (/no such key/i.test(String(err))) return false;
       throw err;
     }
-    for (let i = 0; i + 1 < info.length; i += 2) {
-      if (info[i] === 'max-deleted-entry-id') return String(info[i + 1]);
-    }
-    return ZERO_EVENT_ID;
-  }
-
-  /** True when events after `since` may have been trimmed from the feed. */
-  async isTrimmedAfter(since: string): Promise<boolean> {
-    return compareEventIds(since, await this.trimmedThrough()) < 0;
+    const info = new Map<string, unknown>();
+    for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
+    const maxDeleted = String(info.get('max-deleted-entry-id') ?? ZERO_EVENT_ID);
+    if (compareEventIds(since, maxDeleted) < 0) return true;
+    const length = Number(info.get('length') ?? 0);
+    const added = Number(info.get('entries-added') ?? length);
+    if (added <= length) return false;
+    if (length === 0) return compareEventIds(since, String(info.get('last-generated-id') ?? ZERO_EVENT_ID)) < 0;
+    return compareEventIds(since, String(info.get('recorded-first-entry-id'))) < 0;
   }
 
   /**

@@ -15,6 +15,12 @@ interface ScriptDef {
 
 export const SCRIPTS = {
   appendSend: { file: 'append-send-2.lua', keys: 2 },
+  appendChange: { file: 'append-change-2.lua', keys: 2 },
+  createAlert: { file: 'create-alert-1.lua', keys: 1 },
+  idempotencyReserve: { file: 'idempotency-reserve-1.lua', keys: 1 },
+  idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
+  idempotencyRelease: { file: 'idempotency-release-2.lua', keys: 2 },
+  rateLimit: { file: 'rate-limit-1.lua', keys: 1 },
 } as const satisfies Record<string, ScriptDef>;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -4,8 +4,10 @@
  * status, and everyone reads them through `get`.
  */
 import type { Redis } from 'ioredis';
-import type { AlertInput, AlertPayload, AlertResource, AlertStatus, DeliveryReport, Priority } from '../alert/schema';
+import type { AlertInput, AlertPayload, AlertResource, AlertStatus, AuditEntry, DeliveryReport, Priority } from '../alert/schema';
 import type { Keys } from '../redis/keys';
+import { runScript } from '../redis/scripts';
+import { latencySummary } from './report';
 
 /** An alert as stored: the resource without the report. */
 export interface AlertRecord {
@@ -23,6 +25,16 @@ export interface AlertRecord {
   updatedAt?: string;
   eventId?: string;
   publishedBy: string;
+  retractReason?: string;
+  retractedAt?: string;
+  retractedBy?: string;
+  /**
+   * Bumped by every correction or retraction. Writers read the record, build
+   * what they append from it, and their script refuses to run if the
+   * revision moved meanwhile, so nothing is sent from a stale copy.
+   */
+  rev?: string;
+  audit: AuditEntry[];
 }
 
 export function newRecord(id: string, input: AlertInput, publishedBy: string, now: Date): AlertRecord {
@@ -34,6 +46,7 @@ export function newRecord(id: string, input: AlertInput, publishedBy: string, no
     status: input.sendAt !== undefined && Date.parse(input.sendAt) > now.getTime() ? 'scheduled' : 'queued',
     createdAt: now.toISOString(),
     publishedBy,
+    audit: [{ action: 'created', by: publishedBy, at: now.toISOString() }],
   };
   if (input.summary !== undefined) rec.summary = input.summary;
   if (input.url !== undefined) rec.url = input.url;
@@ -53,10 +66,13 @@ export function toPayload(rec: AlertRecord): AlertPayload {
   return p;
 }
 
-const STRING_FIELDS = ['id', 'headline', 'summary', 'url', 'priority', 'sendAt', 'expiresAt', 'status', 'createdAt', 'sentAt', 'updatedAt', 'eventId', 'publishedBy'] as const;
+const STRING_FIELDS = [
+  'id', 'headline', 'summary', 'url', 'priority', 'sendAt', 'expiresAt', 'status', 'createdAt', 'sentAt', 'updatedAt', 'eventId', 'publishedBy',
+  'retractReason', 'retractedAt', 'retractedBy', 'rev',
+] as const;
 
-function toHash(rec: AlertRecord): Record<string, string> {
-  const h: Record<string, string> = { topics: JSON.stringify(rec.topics) };
+export function toHash(rec: AlertRecord): Record<string, string> {
+  const h: Record<string, string> = { topics: JSON.stringify(rec.topics), audit: JSON.stringify(rec.audit) };
   for (const f of STRING_FIELDS) {
     const v = rec[f];
     if (v !== undefined) h[f] = v;
@@ -67,7 +83,7 @@ function toHash(rec: AlertRecord): Record<string, string> {
 
 function fromHash(h: Record<string, string>): AlertRecord | undefined {
   if (!h.id || !h.status) return undefined;
-  const rec: Record<string, unknown> = { topics: JSON.parse(h.topics ?? '[]') };
+  const rec: Record<string, unknown> = { topics: JSON.parse(h.topics ?? '[]'), audit: JSON.parse(h.audit ?? '[]') };
   for (const f of STRING_FIELDS) if (h[f] !== undefined) rec[f] = h[f];
   return rec as unknown as AlertRecord;
 }
@@ -78,9 +94,14 @@ export class AlertStore {
     private readonly keys: Keys,
   ) {}
 
-  /** Writes a new record (ids are fresh ULIDs, so this never overwrites). */
-  async create(rec: AlertRecord): Promise<void> {
-    await this.redis.hset(this.keys.alert(rec.id), toHash(rec));
+  /**
+   * Writes a new record unless one with its id exists; true when written.
+   * Ids are fresh ULIDs, but an idempotent retry re-uses its reserved id and
+   * must neither fail nor overwrite what the first attempt made.
+   */
+  async create(rec: AlertRecord): Promise<boolean> {
+    const fields = Object.entries(toHash(rec)).flat();
+    return (await runScript(this.redis, 'createAlert', [this.keys.alert(rec.id)], fields)) === 1;
   }
 
   async get(id: string): Promise<AlertRecord | undefined> {
@@ -102,11 +123,24 @@ export class AlertStore {
   }
 }
 
-export function toResource(rec: AlertRecord, reportHash: Record<string, string> = {}): AlertResource {
-  const { sendAt, eventId, status, publishedBy } = rec;
-  const res: AlertResource = { ...toPayload(rec), status, publishedBy, report: buildReport(rec, reportHash) };
+/**
+ * The status as of `now`. An alert past its expiresAt is expired whether or
+ * not anything has written that down yet: the worker marks it on a late
+ * send attempt, the change script on a late correction, and reads say so at
+ * once rather than waiting for either.
+ */
+export function effectiveStatus(rec: AlertRecord, now: number = Date.now()): AlertStatus {
+  const live = rec.status === 'sent' || rec.status === 'queued' || rec.status === 'scheduled';
+  if (live && rec.expiresAt !== undefined && Date.parse(rec.expiresAt) <= now) return 'expired';
+  return rec.status;
+}
+
+export function toResource(rec: AlertRecord, reportHash: Record<string, string> = {}, now: number = Date.now()): AlertResource {
+  const { sendAt, eventId, publishedBy } = rec;
+  const res: AlertResource = { ...toPayload(rec), status: effectiveStatus(rec, now), publishedBy, audit: rec.audit, report: buildReport(rec, reportHash) };
   if (sendAt !== undefined) res.sendAt = sendAt;
   if (eventId !== undefined) res.eventId = eventId;
+  if (rec.retractReason !== undefined) res.retraction = { reason: rec.retractReason, at: rec.retractedAt ?? '', by: rec.retractedBy ?? '' };
   return res;
 }
 
@@ -115,7 +149,7 @@ function buildReport(rec: AlertRecord, r: Record<string, string>): DeliveryRepor
     acceptedAt: rec.createdAt,
     sentAt: rec.sentAt ?? null,
     deliveries: Number(r.deliveries ?? 0),
-    feedToLastWriteMs: null,
+    feedToLastWriteMs: latencySummary(r),
     receipts: Number(r.receipts ?? 0),
   };
 }

@@ -1,53 +1,128 @@
 /**
  * /v1/alerts: where an alert is validated, made durable and handed to the
- * queue. A 202 is sent only after both the record and the job are in Redis.
+ * queue, read back with its report, corrected and retracted. A 202 is sent
+ * only after both the record and the job are in Redis.
  */
 import { Router, type Request, type Response } from 'express';
 import { newAlertId, ALERT_ID_PATTERN } from '../../alert/ids';
-import { alertInputSchema } from '../../alert/schema';
+import { alertInputSchema, alertPatchSchema, retractSchema } from '../../alert/schema';
 import { isPrivateTopic } from '../../alert/topics';
+import { metrics } from '../../metrics/metrics';
 import { enqueueSend } from '../../queue/alert-queue';
+import type { ChangeOutcome } from '../../store/alert-changes';
 import { newRecord, toResource, type AlertRecord } from '../../store/alert-store';
 import { requireKey } from '../auth';
 import { jsonBody } from '../body';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
+import { Idempotency, idempotencyKeyOf, REPLAYED_HEADER } from '../idempotency';
 import { validationError } from '../problems';
-import { canReadTopics, readPrincipal } from '../read-access';
+import { publishRateLimit } from '../rate-limit';
+import { mayReadAlert, readPrincipal } from '../read-access';
+
+function publisherName(req: Request): string {
+  const p = req.principal;
+  return p?.kind === 'key' ? p.name : 'unknown';
+}
+
+function alertIdParam(req: Request): string {
+  const id = String(req.params.id);
+  if (!ALERT_ID_PATTERN.test(id)) throw new ApiError('not_found', `no alert ${id}`);
+  return id;
+}
 
 export function alertsRouter(ctx: ApiContext): Router {
   const r = Router();
   const publish = requireKey(ctx.apiKeys, 'publish');
+  const rateLimit = publishRateLimit(ctx);
   const body = jsonBody(ctx.settings.FLASHWIRE_BODY_LIMIT_BYTES);
+  const idempotency = new Idempotency(ctx.redis, ctx.keys);
 
-  r.post('/v1/alerts', publish, body, async (req: Request, res: Response) => {
+  r.post('/v1/alerts', publish, rateLimit, body, async (req: Request, res: Response) => {
     const parsed = alertInputSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error);
     const input = parsed.data;
-    const now = new Date();
-    const rec = newRecord(newAlertId(now.getTime()), input, req.principal!.kind === 'key' ? req.principal!.name : 'unknown', now);
-    await accept(ctx, rec);
-    ctx.log.info({ alertId: rec.id, status: rec.status, priority: rec.priority, topics: rec.topics, publishedBy: rec.publishedBy }, 'alert accepted');
-    res.status(202).location(`/v1/alerts/${rec.id}`).json(toResource(rec));
+    const by = publisherName(req);
+    const idemKey = idempotencyKeyOf(req);
+    let createdAt = Date.now();
+    let id = newAlertId(createdAt);
+    let owner = true;
+    if (idemKey !== undefined) {
+      const rsv = await idempotency.reserve(by, idemKey, req.body, id, createdAt);
+      if (rsv.kind === 'mismatch') {
+        throw new ApiError('idempotency_key_reused', `the Idempotency-Key "${idemKey}" was used by this key with another body in the last 24 hours; use a new key for a new alert`);
+      }
+      if (rsv.kind === 'done') {
+        const replay = JSON.parse(rsv.response) as { id: string };
+        res.status(202).location(`/v1/alerts/${replay.id}`).set(REPLAYED_HEADER, 'true').type('application/json').send(rsv.response);
+        return;
+      }
+      ({ alertId: id, createdAt } = rsv);
+      owner = rsv.kind === 'reserved';
+    }
+    const rec = newRecord(id, input, by, new Date(createdAt));
+    let created: boolean;
+    try {
+      created = await accept(ctx, rec);
+    } catch (err) {
+      if (idemKey !== undefined && owner) await idempotency.release(by, idemKey, id).catch(() => undefined);
+      throw err;
+    }
+    const text = JSON.stringify(toResource(rec));
+    if (idemKey !== undefined) await idempotency.complete(by, idemKey, text);
+    // Another request with this key made the record first: this is its replay.
+    if (!created) res.set(REPLAYED_HEADER, 'true');
+    else ctx.log.info({ alertId: rec.id, status: rec.status, priority: rec.priority, topics: rec.topics, publishedBy: rec.publishedBy }, 'alert accepted');
+    res.status(202).location(`/v1/alerts/${rec.id}`).type('application/json').send(text);
   });
 
   r.get('/v1/alerts/:id', async (req: Request, res: Response) => {
-    const id = String(req.params.id);
-    const notFound = new ApiError('not_found', `no alert ${id}`);
-    if (!ALERT_ID_PATTERN.test(id)) throw notFound;
+    const id = alertIdParam(req);
     const principal = await readPrincipal(ctx, req);
     const alert = await ctx.alerts.resource(id);
     // An alert the caller may not read is a 404, never a hint that it exists.
-    if (!alert || (alert.topics.some(isPrivateTopic) && !canReadTopics(principal, alert.topics))) throw notFound;
+    if (!alert || (alert.topics.some(isPrivateTopic) && !mayReadAlert(principal, alert.topics))) throw new ApiError('not_found', `no alert ${id}`);
     res.json(alert);
+  });
+
+  r.patch('/v1/alerts/:id', publish, body, async (req: Request, res: Response) => {
+    const id = alertIdParam(req);
+    const parsed = alertPatchSchema.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error);
+    const out = await ctx.changes.correct(id, parsed.data, publisherName(req));
+    await answerChange(ctx, res, id, out, 'corrected');
+  });
+
+  r.post('/v1/alerts/:id/retract', publish, body, async (req: Request, res: Response) => {
+    const id = alertIdParam(req);
+    const parsed = retractSchema.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error);
+    const out = await ctx.changes.retract(id, parsed.data.reason, publisherName(req));
+    await answerChange(ctx, res, id, out, 'retracted');
   });
 
   return r;
 }
 
-/** Makes the alert durable and queues its send (delayed for an embargo). */
-async function accept(ctx: ApiContext, rec: AlertRecord): Promise<void> {
-  await ctx.alerts.create(rec);
+async function answerChange(ctx: ApiContext, res: Response, id: string, out: ChangeOutcome, what: 'corrected' | 'retracted'): Promise<void> {
+  if (out.kind === 'missing') throw new ApiError('not_found', `no alert ${id}`);
+  if (out.kind === 'conflict') throw new ApiError('conflict', `alert ${id} is ${out.status}; it can no longer be ${what}`);
+  (what === 'corrected' ? metrics.alertsCorrected : metrics.alertsRetracted).inc();
+  if (out.eventId) ctx.log.info({ alertId: id, eventId: out.eventId }, `alert ${what} in the feed`);
+  else ctx.log.info({ alertId: id }, `alert ${what}`);
+  res.json((await ctx.alerts.resource(id)) ?? toResource(out.record));
+}
+
+/**
+ * Makes the alert durable and queues its send (delayed for an embargo).
+ * Both steps are safe to repeat: an idempotent retry finishes what a failed
+ * attempt started. Resolves true when this call created the record.
+ */
+async function accept(ctx: ApiContext, rec: AlertRecord): Promise<boolean> {
+  const created = await ctx.alerts.create(rec);
   const delayMs = rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0;
   await enqueueSend(ctx.queue, { alertId: rec.id, priority: rec.priority, delayMs, attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
+  if (created) metrics.alertsAccepted.inc({ priority: rec.priority });
+  if (created) ctx.log.info({ alertId: rec.id, priority: rec.priority, ...(delayMs > 0 ? { sendAt: rec.sendAt } : {}) }, delayMs > 0 ? 'alert scheduled' : 'alert queued');
+  return created;
 }

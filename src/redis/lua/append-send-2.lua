@@ -15,6 +15,7 @@
   ARGV[5] feed max entries (approximate trim)
   ARGV[6] feed retention in ms (approximate trim by age)
   ARGV[7] alert id
+  ARGV[8] the record's revision the frame was built from ('0' when none)
 
   Returns
     { 'appended', eventId }
@@ -22,6 +23,7 @@
     { 'missing' }              no such alert
     { 'skipped', status }      retracted, expired or failed before sending
     { 'expired' }              expiresAt passed: marked expired, not sent
+    { 'stale' }                corrected since the frame was built; build again
 ]]
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { 'missing' } end
@@ -30,6 +32,10 @@ local existing = redis.call('HGET', KEYS[1], 'eventId')
 if existing then return { 'duplicate', existing } end
 
 if status ~= 'queued' and status ~= 'scheduled' then return { 'skipped', status } end
+
+-- A correction landed between reading the record and this script: sending
+-- the old text would lose it (no update event follows an unsent alert).
+if ARGV[8] and (redis.call('HGET', KEYS[1], 'rev') or '0') ~= ARGV[8] then return { 'stale' } end
 
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

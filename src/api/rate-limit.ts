@@ -1,0 +1,27 @@
+/**
+ * The publish rate limit per API key: a fixed one-minute window counted in
+ * Redis, so it holds however many API processes share the key's traffic.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { runScript } from '../redis/scripts';
+import type { ApiContext } from './context';
+import { ApiError } from './errors';
+
+const WINDOW_MS = 60_000;
+
+/** After requireKey: counts the request against its key; 429 with Retry-After past the limit. */
+export function publishRateLimit(ctx: ApiContext) {
+  const limit = ctx.settings.FLASHWIRE_PUBLISH_RATE_PER_MINUTE;
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const p = req.principal;
+    const name = p?.kind === 'key' ? p.name : 'unknown';
+    const [allowed, , ttlMs] = (await runScript(ctx.redis, 'rateLimit', [ctx.keys.rate(name, WINDOW_MS / 1000)], [limit, WINDOW_MS])) as [number, number, number];
+    if (allowed !== 1) {
+      const wait = Math.max(1, Math.ceil(ttlMs / 1000));
+      throw new ApiError('rate_limited', `the key "${name}" may publish ${limit} alerts a minute (FLASHWIRE_PUBLISH_RATE_PER_MINUTE); retry in ${wait} s`, undefined, {
+        'Retry-After': String(wait),
+      });
+    }
+    next();
+  };
+}

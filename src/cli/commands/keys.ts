@@ -1,0 +1,84 @@
+/**
+ * `flashwire keys create|list|revoke`: API keys, managed in Redis directly
+ * (REDIS_URL, or the private server's socket under FLASHWIRE_DATA_DIR), so
+ * no key is needed to make the first one. Secrets are stored hashed and
+ * printed once, at creation.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import IORedis, { type Redis } from 'ioredis';
+import { loadSettings, SettingsError } from '../../../config/settings';
+import { ApiKeyStore, parseScopes } from '../../auth/api-keys';
+import { Keys } from '../../redis/keys';
+import { CliError } from '../cli-error';
+
+async function withStore<T>(fn: (store: ApiKeyStore) => Promise<T>): Promise<T> {
+  let settings;
+  try {
+    settings = loadSettings();
+  } catch (err) {
+    if (err instanceof SettingsError) throw new CliError(err.message);
+    throw err;
+  }
+  const socket = path.resolve(settings.FLASHWIRE_DATA_DIR, 'redis.sock');
+  const where = settings.REDIS_URL ?? `unix:${socket}`;
+  const options = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 };
+  const redis: Redis = settings.REDIS_URL ? new IORedis(settings.REDIS_URL, options) : new IORedis({ ...options, path: socket });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new CliError(`cannot reach Redis at ${where} (${(err as Error).message}); set REDIS_URL, or start flashwire so its private redis-server runs`);
+  }
+  try {
+    return await fn(new ApiKeyStore(redis, new Keys(settings.FLASHWIRE_PREFIX)));
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('create, list and revoke API keys (talks to Redis: REDIS_URL, or the private server under FLASHWIRE_DATA_DIR)');
+
+  keys
+    .command('create')
+    .description('create a key and print its secret (shown only this once)')
+    .requiredOption('--name <name>', 'a name for the key, e.g. newsdesk or mobile-backend')
+    .option('--scopes <scopes>', 'comma list of publish, subscribe, admin', 'publish')
+    .option('--json', 'print {"name","scopes","secret"} as JSON')
+    .action((opts: { name: string; scopes: string; json?: boolean }) =>
+      withStore(async (store) => {
+        // Bad names, scopes or a duplicate name are plain errors: main prints the message.
+        const { secret, key } = await store.create(opts.name, parseScopes(opts.scopes));
+        if (opts.json) process.stdout.write(JSON.stringify({ name: key.name, scopes: key.scopes, secret }) + '\n');
+        else process.stdout.write(`Created key "${key.name}" (scopes: ${key.scopes.join(', ')}). Its secret is shown only this once:\n\n  ${secret}\n\n`);
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('list keys by name with their scopes (never their secrets)')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) =>
+      withStore(async (store) => {
+        const list = await store.list();
+        if (opts.json) return void process.stdout.write(JSON.stringify(list) + '\n');
+        if (list.length === 0) return void process.stdout.write('no keys\n');
+        const w = Math.max(4, ...list.map((k) => k.name.length));
+        process.stdout.write(`${'NAME'.padEnd(w)}  ${'SCOPES'.padEnd(24)}  CREATED\n`);
+        for (const k of list) process.stdout.write(`${k.name.padEnd(w)}  ${k.scopes.join(',').padEnd(24)}  ${k.createdAt}\n`);
+      }),
+    );
+
+  keys
+    .command('revoke')
+    .description('revoke a key at once, in every API and gateway process')
+    .argument('<name>', 'the key to revoke')
+    .action((name: string) =>
+      withStore(async (store) => {
+        if (!(await store.revoke(name))) throw new CliError(`no key named "${name}"`);
+        process.stdout.write(`Revoked key "${name}"; its readers are being disconnected.\n`);
+      }),
+    );
+}

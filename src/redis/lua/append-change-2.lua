@@ -1,0 +1,58 @@
+--[[
+  Apply a correction or retraction to an alert and, when the alert was
+  already sent, append its `update` or `retract` event to the feed: the
+  status check, the XADD and the record change are one atomic step, so each
+  change enters the feed once and only once, after the alert's own event.
+
+  The caller built the event and the new fields from the record as it read
+  it (status ARGV[1], revision ARGV[2]). If either moved meanwhile (a send,
+  another correction), nothing happens and the caller reads again.
+
+  KEYS[1] alert record (hash)
+  KEYS[2] feed (stream)
+
+  ARGV[1] expected status
+  ARGV[2] expected revision ('0' when the record has none)
+  ARGV[3] event type: 'update', 'retract', or '' to change the record only
+  ARGV[4] frame members JSON (everything after type and eventId)
+  ARGV[5] topics, comma separated
+  ARGV[6] expiresAt in ms since the epoch, or ''
+  ARGV[7] feed max entries (approximate trim)
+  ARGV[8] feed retention in ms (approximate trim by age)
+  ARGV[9] alert id
+  ARGV[10...] field, value pairs to set on the record
+
+  Returns
+    { 'appended', eventId }  event appended, record changed
+    { 'changed' }            record changed, no event (not sent yet)
+    { 'missing' }            no such alert
+    { 'expired' }            expiresAt passed: marked expired, nothing changed
+    { 'stale', status }      status or revision moved; read again
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return { 'missing' } end
+
+local t = redis.call('TIME')
+local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local live = status == 'sent' or status == 'queued' or status == 'scheduled'
+if live and ARGV[6] ~= '' and tonumber(ARGV[6]) <= nowMs then
+  redis.call('HSET', KEYS[1], 'status', 'expired')
+  return { 'expired' }
+end
+
+local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
+if status ~= ARGV[1] or rev ~= ARGV[2] then return { 'stale', status } end
+
+local fields = {}
+for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+
+local id = nil
+if ARGV[3] ~= '' then
+  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*',
+    'type', ARGV[3], 'alert', ARGV[9], 'topics', ARGV[5], 'exp', ARGV[6], 'body', ARGV[4])
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[8])))
+end
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+redis.call('HINCRBY', KEYS[1], 'rev', 1)
+if id then return { 'appended', id } end
+return { 'changed' }

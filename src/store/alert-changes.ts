@@ -1,0 +1,124 @@
+/**
+ * Corrections and retractions. Each runs `append-change-2.lua`, which checks
+ * the alert's state, appends the `update` or `retract` event when the alert
+ * was sent, and changes the record, in one atomic step.
+ *
+ * They go straight from the API to the feed rather than through the queue:
+ * the editor is waiting for the answer (409 if the alert is retracted, 200
+ * with the corrected alert), the state check must sit in the same atomic
+ * step as the append for "once and only once", and the feed's order is then
+ * simply the order in which those steps ran — always after the alert's own
+ * `alert` event, because a change is only appended to an alert that is
+ * `sent`. A queue would add a hop, a second dedupe record, and a way for a
+ * change to overtake the send it corrects.
+ */
+import type { Redis } from 'ioredis';
+import type { AlertPatch, AlertStatus } from '../alert/schema';
+import type { Keys } from '../redis/keys';
+import { runScript } from '../redis/scripts';
+import { AlertStore, effectiveStatus, toPayload, type AlertRecord } from './alert-store';
+
+export interface FeedLimits {
+  maxEntries: number;
+  retentionMs: number;
+}
+
+export type ChangeOutcome =
+  | { kind: 'done'; record: AlertRecord; eventId?: string }
+  | { kind: 'missing' }
+  | { kind: 'conflict'; status: AlertStatus };
+
+const PATCHABLE = ['headline', 'summary', 'url'] as const;
+/** Rounds of read-then-apply before giving up; each lost round means the alert changed. */
+const MAX_ROUNDS = 20;
+
+type Plan = { fields: Record<string, string>; event: '' | 'update' | 'retract'; members: string; next: AlertRecord } | ChangeOutcome;
+
+export class AlertChanges {
+  private readonly store: AlertStore;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly limits: FeedLimits,
+  ) {
+    this.store = new AlertStore(redis, keys);
+  }
+
+  /** Corrects headline, summary or url; a sent alert gets an `update` event. */
+  correct(id: string, patch: AlertPatch, by: string): Promise<ChangeOutcome> {
+    return this.apply(id, (rec) => {
+      const status = effectiveStatus(rec);
+      if (status === 'retracted' || status === 'expired') return { kind: 'conflict', status };
+      const changed = PATCHABLE.filter((f) => patch[f] !== undefined && patch[f] !== rec[f]);
+      // Nothing new (a retried PATCH, say): nothing to tell readers.
+      if (changed.length === 0) return { kind: 'done', record: rec };
+      const at = new Date().toISOString();
+      const next: AlertRecord = { ...rec, audit: [...rec.audit, { action: 'corrected', by, at, fields: [...changed] }] };
+      const fields: Record<string, string> = {};
+      for (const f of changed) fields[f] = next[f] = patch[f] as string;
+      // A correction before the send is just the alert readers will get.
+      const sent = rec.status === 'sent';
+      if (sent) fields.updatedAt = next.updatedAt = at;
+      fields.audit = JSON.stringify(next.audit);
+      return { fields, event: sent ? 'update' : '', members: sent ? `"alert":${JSON.stringify(toPayload(next))}` : '', next };
+    });
+  }
+
+  /** Retracts: a sent alert gets a `retract` event; an unsent one is never sent. */
+  retract(id: string, reason: string, by: string): Promise<ChangeOutcome> {
+    return this.apply(id, (rec) => {
+      const status = effectiveStatus(rec);
+      if (status === 'retracted' || status === 'expired') return { kind: 'conflict', status };
+      const at = new Date().toISOString();
+      const next: AlertRecord = {
+        ...rec,
+        status: 'retracted',
+        retractReason: reason,
+        retractedAt: at,
+        retractedBy: by,
+        audit: [...rec.audit, { action: 'retracted', by, at, reason }],
+      };
+      const fields = { status: 'retracted', retractReason: reason, retractedAt: at, retractedBy: by, audit: JSON.stringify(next.audit) };
+      const sent = rec.status === 'sent';
+      return { fields, event: sent ? 'retract' : '', members: sent ? `"id":${JSON.stringify(id)},"reason":${JSON.stringify(reason)}` : '', next };
+    });
+  }
+
+  private async apply(id: string, plan: (rec: AlertRecord) => Plan): Promise<ChangeOutcome> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const rec = await this.store.get(id);
+      if (!rec) return { kind: 'missing' };
+      const p = plan(rec);
+      if ('kind' in p) return p;
+      const res = (await runScript(this.redis, 'appendChange', [this.keys.alert(id), this.keys.feed], [
+        rec.status,
+        rec.rev ?? '0',
+        p.event,
+        p.members,
+        rec.topics.join(','),
+        rec.expiresAt ? String(Date.parse(rec.expiresAt)) : '',
+        this.limits.maxEntries,
+        this.limits.retentionMs,
+        id,
+        ...Object.entries(p.fields).flat(),
+      ])) as [string, string?];
+      const next: AlertRecord = { ...p.next, rev: String(Number(rec.rev ?? '0') + 1) };
+      switch (res[0]) {
+        case 'appended':
+          return { kind: 'done', record: next, eventId: res[1] };
+        case 'changed':
+          return { kind: 'done', record: next };
+        case 'missing':
+          return { kind: 'missing' };
+        case 'expired':
+          return { kind: 'conflict', status: 'expired' };
+        case 'stale':
+          continue;
+        default:
+          throw new Error(`append-change answered ${String(res[0])}`);
+      }
+    }
+    throw new Error(`alert ${id} kept changing; try again`);
+  }
+}
