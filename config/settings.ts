@@ -35,6 +35,11 @@ const redisUrl = z
   .trim()
   .regex(/^(redis|rediss):\/\/.+/, 'must be a redis:// or rediss:// URL');
 
+const hostPorts = z
+  .string()
+  .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.-]+:\d{1,5}$/, 'must be a comma list of host:port')).min(1, 'must name at least one host:port'));
+
 const origins = z
   .string()
   .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
@@ -56,6 +61,10 @@ export const SETTINGS = {
   PORT: setting(int(0, 65535), '8080', 'TCP port', 'HTTP API, WebSocket and SSE share one port so one load balancer rule serves them all'),
   HOST: setting(z.string().min(1), '0.0.0.0', 'address', 'listen on every interface; set 127.0.0.1 to keep a dev instance private'),
   REDIS_URL: setting(redisUrl.optional(), undefined, 'URL', 'none: start a private redis-server with its data under FLASHWIRE_DATA_DIR'),
+  REDIS_SENTINELS: setting(hostPorts.optional(), undefined, 'comma list of host:port', 'none: with it, Redis is found through Sentinel (REDIS_SENTINEL_NAME) and followed across failovers; leave REDIS_URL unset'),
+  REDIS_SENTINEL_NAME: setting(z.string().min(1), 'mymaster', 'name', "the master name the Sentinels monitor; Sentinel's own example name"),
+  REDIS_CLUSTER_NODES: setting(hostPorts.optional(), undefined, 'comma list of host:port', 'none: with it, Redis Cluster (seed nodes); FLASHWIRE_PREFIX must then be a {hash tag}'),
+  REDIS_PASSWORD: setting(z.string().min(1).optional(), undefined, 'secret', 'none: the password of the Sentinel-managed master or the Cluster nodes (REDIS_URL carries its own)'),
   FLASHWIRE_ROLES: setting(roles, 'api,worker,gateway', 'comma list', 'all roles in one process is the simplest first run; split them to scale each alone'),
   FLASHWIRE_PUBLISH_KEY: setting(z.string().min(16, 'must be at least 16 characters').optional(), undefined, 'secret', 'a publish key accepted as given, for automation and tests'),
   FLASHWIRE_JWT_SECRET: setting(z.string().min(32, 'must be at least 32 characters (HS256 needs a strong secret)').optional(), undefined, 'secret', 'none: private/ topics stay closed until a secret is configured'),
@@ -79,7 +88,9 @@ export const SETTINGS = {
   FLASHWIRE_ALLOWED_ORIGINS: setting(origins, '', 'comma list', 'empty allows every Origin (local use); list your sites in production'),
   FLASHWIRE_SHUTDOWN_GRACE_MS: setting(int(0, 120_000), '5000', 'ms', 'time to let readers go with 1001 and finish in-flight jobs before the process exits'),
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'alerts per key per minute', 'ten a second is far above any newsroom and stops a runaway script'),
+  FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
   FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'SPEC.md: request bodies are at most 64 KiB'),
+  FLASHWIRE_METRICS_KEY: setting(z.string().min(16, 'must be at least 16 characters').optional(), undefined, 'secret', 'none: /metrics is open, as Prometheus scrapes expect inside a private network; set it when the port is reachable from outside'),
 } as const;
 
 type Specs = typeof SETTINGS;

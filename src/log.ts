@@ -1,7 +1,14 @@
 /**
  * Structured logs (pino). Secrets never reach a log line: credentials are
- * redacted by path wherever they could appear.
+ * redacted by path wherever they could appear, and no code logs a URL's
+ * query string (where browsers carry `?token=`).
+ *
+ * A request id set in `logContext` (the API's request-id middleware does)
+ * is added to every line logged while that request is handled, so handlers
+ * need not pass a child logger around.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import os from 'node:os';
 import pino, { type Logger } from 'pino';
 
 export const REDACT_PATHS = [
@@ -9,13 +16,26 @@ export const REDACT_PATHS = [
   'token',
   'secret',
   'key',
+  'password',
+  'cookie',
   '*.authorization',
   '*.token',
   '*.secret',
+  '*.password',
+  '*.cookie',
   'req.headers.authorization',
   'req.headers.cookie',
 ];
 
+export const logContext = new AsyncLocalStorage<{ requestId: string }>();
+
 export function createLogger(level: string, name = 'flashwire'): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } });
+  return pino({
+    name,
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // hostname and pid name the process (gateway N) in every line.
+    base: { pid: process.pid, hostname: os.hostname() },
+    mixin: () => logContext.getStore() ?? {},
+  });
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config/settings';
 import { createLogger } from './log';
 import { RedisServer, RedisServerMissingError } from './redis/redis-server';
+import { topologyFromSettings, TopologyError } from './redis/topology';
 import type { RedisTarget } from './redis/connection';
 import { Service } from './service';
 
@@ -27,7 +28,16 @@ async function main(): Promise<void> {
 
   let embedded: RedisServer | undefined;
   let target: RedisTarget;
-  if (settings.REDIS_URL) {
+  let topology: RedisTarget | undefined;
+  try {
+    topology = topologyFromSettings(settings);
+  } catch (err) {
+    if (err instanceof TopologyError) fail(err.message);
+    throw err;
+  }
+  if (topology) {
+    target = topology;
+  } else if (settings.REDIS_URL) {
     target = { url: settings.REDIS_URL };
   } else {
     embedded = new RedisServer({ dir: path.resolve(settings.FLASHWIRE_DATA_DIR) });

@@ -18,6 +18,7 @@ import { Gateway } from './gateway/gateway';
 import { SseEndpoint } from './gateway/sse-endpoint';
 import { WsEndpoint } from './gateway/ws-endpoint';
 import { createFront } from './http/front';
+import { metricsHandler, track } from './metrics/metrics';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
 import { Keys } from './redis/keys';
@@ -42,6 +43,7 @@ export class Service {
   private ws: WsEndpoint | undefined;
   private sse: SseEndpoint | undefined;
   private stopping: Promise<void> | undefined;
+  private untrackMetrics: (() => void) | undefined;
   readonly keys: Keys;
 
   constructor(readonly options: ServiceOptions) {
@@ -91,10 +93,12 @@ export class Service {
     }
     const ws = this.ws;
     const sse = this.sse;
+    this.untrackMetrics = track({ gateway: this.gateway, queue: this.queue });
     this.server = createFront({
       redis,
       roles,
       api,
+      metrics: metricsHandler(s.FLASHWIRE_METRICS_KEY),
       gatewayRequest: sse ? (req, res) => sse.handleRequest(req, res) : undefined,
       gatewayUpgrade: ws ? (req, socket, head) => ws.handleUpgrade(req, socket, head) : undefined,
       site: roles.includes('api') || roles.includes('gateway') ? createSiteHandler() : undefined,
@@ -145,6 +149,7 @@ export class Service {
       server?.closeAllConnections();
       await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const c of this.connections.reverse()) await closeQuietly(c);
+      this.untrackMetrics?.();
       log.info('flashwire stopped');
     })();
     return this.stopping;

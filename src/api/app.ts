@@ -6,6 +6,8 @@ import express, { type Express } from 'express';
 import type { ApiContext } from './context';
 import { ApiError } from './errors';
 import { problemMiddleware } from './problems';
+import { requestId } from './request-id';
+import { adminRouter } from './routes/admin';
 import { alertsRouter } from './routes/alerts';
 import { feedRouter } from './routes/feed';
 
@@ -14,7 +16,9 @@ export function createApiApp(ctx: ApiContext): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', false);
+  app.use(requestId(ctx.log));
   app.use(alertsRouter(ctx));
+  app.use(adminRouter(ctx));
   app.use(feedRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);

@@ -11,6 +11,7 @@ import type { Principal } from '../auth/principal';
 import { ZERO_EVENT_ID, isEventId } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
+import { observeDispatched } from '../metrics/metrics';
 import type { Keys } from '../redis/keys';
 import { ReportWriter } from '../store/report';
 import { CLOSE } from '../protocol/frames';
@@ -111,6 +112,8 @@ export class Gateway {
       if (isExpired(e, now)) continue;
       const n = this.hub.dispatch(e);
       this.stats.deliveries += n;
+      observeDispatched(e.eventId, Date.now());
+      this.deps.log.info({ alertId: e.alertId, eventId: e.eventId, readers: n }, `${e.type} delivered by this gateway`);
       // Reports count the alert's own sending, not its corrections.
       if (e.type === 'alert') this.reports.delivered(e.eventId, e.alertId, n, Date.now());
     }

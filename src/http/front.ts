@@ -16,6 +16,8 @@ export interface FrontRoutes {
   gatewayUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** Pages, the browser client and the API descriptions: answers false when not its path. */
   site?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** GET /metrics (Prometheus text), served by every role. */
+  metrics?: (req: IncomingMessage, res: ServerResponse) => void;
   /** The connection readiness pings. */
   redis: Redis;
   roles: readonly string[];
@@ -56,6 +58,7 @@ export function createFront(routes: FrontRoutes): http.Server {
       );
       return;
     }
+    if (path === '/metrics' && routes.metrics && (req.method === 'GET' || req.method === 'HEAD')) return routes.metrics(req, res);
     if (routes.site?.(req, res)) return;
     if (routes.gatewayRequest?.(req, res)) return;
     if (routes.api) return routes.api(req, res);

@@ -3,9 +3,11 @@
  * BullMQ workers) must never share a connection with request traffic.
  */
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
+import { metrics } from '../metrics/metrics';
+import { describeTopology, isCluster, isSentinel, openTopology, type ClusterTarget, type SentinelTarget } from './topology';
 
-/** Where Redis is: a URL, or the unix socket of the private server. */
-export type RedisTarget = { url: string } | { path: string };
+/** Where Redis is: a URL, the unix socket of the private server, Sentinel or Cluster (topology.ts). */
+export type RedisTarget = { url: string } | { path: string } | SentinelTarget | ClusterTarget;
 
 export type ConnectionPurpose =
   /** Request/response traffic that must fail fast (the API answers 503). */
@@ -14,6 +16,7 @@ export type ConnectionPurpose =
   | 'blocking';
 
 export function describeTarget(t: RedisTarget): string {
+  if (isSentinel(t) || isCluster(t)) return describeTopology(t);
   return 'url' in t ? t.url.replace(/\/\/[^@/]*@/, '//***@') : `unix:${t.path}`;
 }
 
@@ -30,7 +33,13 @@ export function connect(target: RedisTarget, purpose: ConnectionPurpose, name: s
       : // BullMQ requires this for workers; the feed tail wants it too.
         { maxRetriesPerRequest: null }),
   };
-  const redis = 'url' in target ? new IORedis(target.url, options) : new IORedis({ ...options, path: target.path });
+  const redis =
+    isSentinel(target) || isCluster(target)
+      ? openTopology(target, options, purpose === 'blocking')
+      : 'url' in target
+        ? new IORedis(target.url, options)
+        : new IORedis({ ...options, path: target.path });
+  redis.on('reconnecting', () => metrics.redisReconnects.inc({ connection: name }));
   // Connection errors are expected while Redis restarts; callers see them as
   // failed commands and the 'reconnecting' event. Without a listener ioredis
   // would print every one of them.

@@ -7,7 +7,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import IORedis from 'ioredis';
-import type { RedisTarget } from './connection';
 
 export interface RedisServerOptions {
   /** Data directory; created if missing. */
@@ -40,7 +39,7 @@ export class RedisServer {
 
   constructor(readonly options: RedisServerOptions) {}
 
-  get target(): RedisTarget {
+  get target(): { url: string } | { path: string } {
     return this.options.port !== undefined ? { url: `redis://127.0.0.1:${this.options.port}` } : { path: this.socketPath };
   }
 
@@ -131,7 +130,7 @@ export class RedisServer {
   }
 }
 
-async function ping(target: RedisTarget): Promise<boolean> {
+async function ping(target: { url: string } | { path: string }): Promise<boolean> {
   const opts = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 };
   const redis = 'url' in target ? new IORedis(target.url, opts) : new IORedis({ ...opts, path: target.path });
   redis.on('error', () => undefined);

@@ -1,0 +1,189 @@
+/**
+ * Every Prometheus metric Flashwire exports, in one registry per process
+ * (a process is what Prometheus scrapes; the `instance` label tells them
+ * apart).
+ *
+ * Hot paths never pay for metrics per delivery: the gateway already counts
+ * deliveries, readers and slow cut-offs in plain fields, and those are read
+ * here at scrape time through `collect()` callbacks. What is counted as it
+ * happens is counted once per alert or per feed event.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Queue } from 'bullmq';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { decodeTime } from 'ulid';
+import type { Gateway } from '../gateway/gateway';
+import { WsTransport } from '../gateway/ws-transport';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
+
+/** What a running Service lends to the collectors while it runs. */
+export interface MetricSources {
+  gateway?: Gateway;
+  queue?: Queue;
+}
+
+const sources = new Set<MetricSources>();
+/** Totals of gateways that stopped, so counters never go down while the process lives. */
+const retired = { deliveries: 0, slowDisconnects: 0, eventsTailed: 0, receipts: 0 };
+
+/** Lends a service's parts to the collectors; returns the function that takes them back. */
+export function track(s: MetricSources): () => void {
+  sources.add(s);
+  return () => {
+    if (!sources.delete(s)) return;
+    const st = s.gateway?.stats;
+    if (st) {
+      retired.deliveries += st.deliveries;
+      retired.slowDisconnects += st.slowDisconnects;
+      retired.eventsTailed += st.eventsTailed;
+      retired.receipts += st.receipts;
+    }
+  };
+}
+
+function gatewayTotal(field: keyof typeof retired): number {
+  let n = retired[field];
+  for (const s of sources) n += s.gateway?.stats[field] ?? 0;
+  return n;
+}
+
+/** A counter whose value is read from a plain field at scrape time. */
+function readCounter(name: string, help: string, field: keyof typeof retired): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(gatewayTotal(field));
+    },
+  });
+}
+
+export const metrics = {
+  readers: new Gauge({
+    name: 'flashwire_readers',
+    help: 'Readers connected to this gateway process, by transport',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+    collect() {
+      // Once per scrape, O(readers): cheap next to one alert's fan-out.
+      let ws = 0;
+      let total = 0;
+      for (const s of sources) {
+        if (!s.gateway) continue;
+        total += s.gateway.readers.size;
+        for (const r of s.gateway.readers) if (r.transport instanceof WsTransport) ws++;
+      }
+      this.set({ transport: 'ws' }, ws);
+      this.set({ transport: 'sse' }, total - ws);
+    },
+  }),
+  alertsAccepted: new Counter({ name: 'flashwire_alerts_accepted_total', help: 'Alerts accepted by the API (202)', labelNames: ['priority'] as const, registers: [registry] }),
+  alertsSent: new Counter({ name: 'flashwire_alerts_sent_total', help: 'Alerts appended to the feed by this worker', labelNames: ['priority'] as const, registers: [registry] }),
+  alertsCorrected: new Counter({ name: 'flashwire_alerts_corrected_total', help: 'Corrections accepted by the API', registers: [registry] }),
+  alertsRetracted: new Counter({ name: 'flashwire_alerts_retracted_total', help: 'Retractions accepted by the API', registers: [registry] }),
+  alertsExpired: new Counter({ name: 'flashwire_alerts_expired_total', help: 'Alerts whose expiresAt passed before the worker could send them', registers: [registry] }),
+  alertsFailed: new Counter({ name: 'flashwire_alerts_failed_total', help: 'Send jobs this worker gave up on after every attempt', registers: [registry] }),
+  deliveries: readCounter('flashwire_deliveries_total', 'Feed events written to reader sockets and SSE streams by this gateway', 'deliveries'),
+  feedEvents: readCounter('flashwire_feed_events_total', 'Feed events this gateway read from the feed', 'eventsTailed'),
+  slowDisconnects: readCounter('flashwire_slow_reader_disconnects_total', 'Readers cut off for being too slow (4008)', 'slowDisconnects'),
+  receipts: readCounter('flashwire_receipts_total', 'Reader acknowledgements (ack frames) received', 'receipts'),
+  acceptToFeed: new Histogram({
+    name: 'flashwire_accept_to_feed_seconds',
+    help: 'From the 202 (or the end of an embargo) to the alert entering the feed',
+    labelNames: ['priority'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  }),
+  feedToSocket: new Histogram({
+    name: 'flashwire_feed_to_socket_seconds',
+    help: 'From an event entering the feed to this gateway finishing its dispatch to every local reader',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  }),
+  queueJobs: new Gauge({
+    name: 'flashwire_queue_jobs',
+    help: 'Send jobs in the BullMQ queue by state (waiting and prioritized are the backlog; failed are kept 7 days)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await queueCounts();
+      if (!counts) return;
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  }),
+  redisReconnects: new Counter({ name: 'flashwire_redis_reconnects_total', help: 'Times a Redis connection was lost and retried', labelNames: ['connection'] as const, registers: [registry] }),
+};
+
+// Series exist from the start, so rate() and absent() work before the first alert.
+for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
+  metrics.alertsAccepted.inc({ priority }, 0);
+  metrics.alertsSent.inc({ priority }, 0);
+  metrics.acceptToFeed.zero({ priority });
+}
+
+const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
+/** Scrapes from several Prometheus replicas within this window share one query. */
+const QUEUE_CACHE_MS = 1000;
+let queueCache: { at: number; counts: Promise<Record<string, number> | undefined> } | undefined;
+
+function queueCounts(): Promise<Record<string, number> | undefined> {
+  const now = Date.now();
+  if (queueCache && now - queueCache.at < QUEUE_CACHE_MS) return queueCache.counts;
+  const queue = [...sources].find((s) => s.queue)?.queue;
+  // Redis away: leave the gauge as it was rather than fail the whole scrape.
+  const counts = queue ? queue.getJobCounts(...QUEUE_STATES).catch(() => undefined) : Promise.resolve(undefined);
+  queueCache = { at: now, counts };
+  return counts;
+}
+
+const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
+
+/** Worker: an alert entered the feed. Measured from its ULID's time (= createdAt) plus any embargo. */
+export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined): void {
+  const priority = PRIORITY_NAMES[priorityRank ?? 0] || 'unknown';
+  metrics.alertsSent.inc({ priority });
+  const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
+  const due = decodeTime(alertId) + (delayMs ?? 0);
+  if (fedAt > 0 && due > 0) metrics.acceptToFeed.observe({ priority }, Math.max(0, fedAt - due) / 1000);
+}
+
+/** Gateway: one feed event has been handed to every local reader. Once per event, never per reader. */
+export function observeDispatched(eventId: string, now: number): void {
+  const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
+  if (fedAt > 0) metrics.feedToSocket.observe(Math.max(0, now - fedAt) / 1000);
+}
+
+/**
+ * GET /metrics for the HTTP front. With a key configured, the scraper must
+ * send it as a bearer token (Prometheus: `authorization: { credentials: … }`).
+ */
+export function metricsHandler(key: string | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+  const expected = key ? createHash('sha256').update(key).digest() : undefined;
+  return (req, res) => {
+    if (expected) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+      const given = m ? createHash('sha256').update(m[1] as string).digest() : undefined;
+      if (!given || !timingSafeEqual(given, expected)) {
+        const body = 'metrics need "Authorization: Bearer FLASHWIRE_METRICS_KEY"\n';
+        res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer realm="flashwire-metrics"', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+    }
+    registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(`metrics failed: ${String(err)}\n`);
+      },
+    );
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * The reader page, the newsroom console and the browser client in a real
+ * headless Chromium against a real service: the api+worker and the gateway
+ * run as two services so the gateway can be cut and restarted on its port
+ * while alerts keep being accepted.
+ */
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { FIXTURE, eventually, postAlert } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService } from '../helpers/service';
+import { PUBLISH_KEY, uniquePrefix } from '../helpers/settings';
+import { launchChromium } from './chromium';
+
+// Callbacks passed to page.evaluate run in the page; these names are theirs.
+// Declared here (module scope) so the Node test program needs no DOM lib.
+declare const window: any;
+declare const document: any;
+declare function getComputedStyle(el: unknown): any;
+type HTMLElement = any;
+type NotificationOptions = any;
+class EventTarget {}
+
+const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+
+describe('the pages in Chromium', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let api: Awaited<ReturnType<typeof startService>>;
+  let gateway: Awaited<ReturnType<typeof startService>>;
+  let gatewayPort: number;
+  const prefix = uniquePrefix();
+  let browser: Browser;
+
+  const startGateway = (port = 0) => startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'gateway', PORT: String(port) });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '100000' });
+    gateway = await startGateway();
+    gatewayPort = gateway.port;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.stop();
+    await api?.stop();
+    await redis?.cleanup();
+  });
+
+  async function readerPage(query = '', init?: () => void): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    if (init) await page.addInitScript(init);
+    await page.goto(`http://127.0.0.1:${gatewayPort}/${query}`);
+    await page.waitForSelector('#state[data-state="open"]');
+    return page;
+  }
+
+  const card = (page: Page, id: string) => page.locator(`#ticker > li[data-alert-id="${id}"]`);
+
+  /** Every alert id on the page, in page order (newest first). */
+  const shownIds = (page: Page) => page.$$eval('#ticker > li', (lis) => lis.map((li) => (li as HTMLElement).dataset.alertId!));
+
+  it('posts the fixture through the console and the reader shows it, then the correction and the retraction', async () => {
+    const reader = await readerPage();
+    const consolePage = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await consolePage.goto(`${api.url}/console`);
+
+    // A 422 is shown beside each field it names.
+    await consolePage.fill('#key', PUBLISH_KEY);
+    await consolePage.dispatchEvent('#key', 'change');
+    await consolePage.fill('#headline', '   ');
+    await consolePage.fill('#topics', 'World News, europe');
+    await consolePage.fill('#url', 'ftp://example.org/x');
+    await consolePage.click('#compose button[type="submit"]');
+    await expect(consolePage.textContent('#compose .field-error[data-for="headline"]')).resolves.toMatch(/empty/);
+    await expect(consolePage.textContent('#compose .field-error[data-for="topics"]')).resolves.toMatch(/lowercase/);
+    await expect(consolePage.textContent('#compose .field-error[data-for="url"]')).resolves.toMatch(/http/);
+    expect(await consolePage.getAttribute('#headline', 'aria-invalid')).toBe('true');
+    expect(await consolePage.isVisible('#compose .field-error[data-for="summary"]')).toBe(false);
+
+    // The fixture, field by field.
+    await consolePage.fill('#headline', String(FIXTURE.headline));
+    await consolePage.fill('#summary', String(FIXTURE.summary));
+    await consolePage.fill('#url', String(FIXTURE.url));
+    await consolePage.fill('#topics', (FIXTURE.topics as string[]).join(', '));
+    await consolePage.selectOption('#priority', String(FIXTURE.priority));
+    await consolePage.click('#compose button[type="submit"]');
+    const accepted = await consolePage.waitForSelector('#compose .form-message[data-kind="ok"]');
+    const id = /Accepted: (\S+)/.exec((await accepted.textContent()) ?? '')![1]!;
+    expect(await consolePage.isVisible('#compose .field-error[data-for="headline"]')).toBe(false);
+
+    // It arrives on the reader page, as text, with its priority.
+    await card(reader, id).waitFor();
+    expect(await card(reader, id).locator('.headline').textContent()).toBe(FIXTURE.headline);
+    expect(await card(reader, id).locator('.summary').textContent()).toBe(FIXTURE.summary);
+    expect(await card(reader, id).locator('.badge').textContent()).toBe('bulletin');
+    expect(await card(reader, id).getAttribute('class')).toContain('p-bulletin');
+    expect(await card(reader, id).locator('.headline a').getAttribute('href')).toBe(FIXTURE.url);
+
+    // The console's delivery report fills in.
+    await consolePage.waitForSelector('#report dd[data-field="status"]:text-is("sent")');
+    expect(await consolePage.textContent('#report dd[data-field="eventId"]')).toBe(await card(reader, id).getAttribute('data-event-id'));
+    await consolePage.waitForFunction(() => Number(document.querySelector('#report dd[data-field="deliveries"]')?.textContent) >= 1, undefined, { timeout: 15_000 });
+
+    // A correction is applied in place: same card, new headline.
+    const corrected = 'Stoltenberg: Ukraine’s rightful place is in NATO';
+    await consolePage.fill('#c-headline', corrected);
+    await consolePage.click('#correct button[type="submit"]');
+    await consolePage.waitForSelector('#correct .form-message[data-kind="ok"]');
+    await reader.waitForSelector(`#ticker > li[data-alert-id="${id}"].is-corrected`);
+    expect(await card(reader, id).locator('.headline').textContent()).toBe(corrected);
+    expect(await card(reader, id).locator('.corrected').isVisible()).toBe(true);
+
+    // A retraction is struck through with its reason.
+    await consolePage.fill('#r-reason', 'Quote was misattributed');
+    await consolePage.click('#retract button[type="submit"]');
+    await consolePage.waitForSelector('#report dd[data-field="status"]:text-is("retracted")');
+    await reader.waitForSelector(`#ticker > li[data-alert-id="${id}"].is-retracted`);
+    expect(await card(reader, id).locator('.retraction').textContent()).toBe('Retracted: Quote was misattributed');
+    expect(await card(reader, id).locator('.headline').evaluate((h) => getComputedStyle(h).textDecorationLine)).toContain('line-through');
+    expect(await shownIds(reader)).toEqual([id]);
+    await reader.close();
+    await consolePage.close();
+  });
+
+  it('renders headlines as text, never as HTML', async () => {
+    const reader = await readerPage();
+    const headline = '<img src=x onerror="window.__owned=1"><b>Bold</b> & <script>window.__owned=2</script>';
+    const posted = await postAlert(api.url, { headline, summary: '<i>also text</i>', topics: ['world'], priority: 'flash' });
+    expect(posted.status).toBe(202);
+    await card(reader, posted.body.id).waitFor();
+    expect(await card(reader, posted.body.id).locator('.headline').textContent()).toBe(headline);
+    expect(await card(reader, posted.body.id).locator('.summary').textContent()).toBe('<i>also text</i>');
+    expect(await card(reader, posted.body.id).locator('img, b, script, i').count()).toBe(0);
+    expect(await reader.evaluate(() => (window as unknown as { __owned?: number }).__owned)).toBeUndefined();
+    // Flash stands out.
+    expect(await card(reader, posted.body.id).getAttribute('class')).toContain('p-flash');
+    await reader.close();
+  });
+
+  it('filters the ticker by topic and follows only the topics asked for', async () => {
+    const reader = await readerPage('?topics=sports');
+    expect(await reader.textContent('#subscribed')).toBe('sports');
+    const world = await postAlert(api.url, { headline: 'Not for sports readers', topics: ['world'] });
+    const sports = await postAlert(api.url, { headline: 'Final score', topics: ['sports/football'] });
+    await card(reader, sports.body.id).waitFor();
+    // Subscribing on the open connection (a subscribe frame) brings world in.
+    await reader.fill('#topics', 'sports, world');
+    await reader.click('#subscribe button');
+    await reader.waitForFunction(() => (window as any).flashwire.topics.includes('world'));
+    const world2 = await postAlert(api.url, { headline: 'World news after subscribing', topics: ['world'] });
+    await card(reader, world2.body.id).waitFor();
+    expect(await shownIds(reader)).toEqual([world2.body.id, sports.body.id]);
+    expect(await shownIds(reader)).not.toContain(world.body.id);
+    await reader.click('#tabs button[data-topic="sports"]');
+    expect(await card(reader, world2.body.id).isHidden()).toBe(true);
+    expect(await card(reader, sports.body.id).isVisible()).toBe(true);
+    await reader.close();
+  });
+
+  async function cutAndResume(reader: Page, topic: string): Promise<void> {
+    const before = await postAlert(api.url, { headline: `${topic}: before the cut`, topics: [topic] });
+    await card(reader, before.body.id).waitFor();
+
+    await gateway.stop();
+    await reader.waitForSelector('#state[data-state="reconnecting"]');
+    // Accepted while the reader's gateway is down: it must get them on resume.
+    const missed: string[] = [];
+    for (let i = 0; i < 3; i++) missed.push((await postAlert(api.url, { headline: `${topic}: missed ${i}`, topics: [topic] })).body.id);
+    await eventually(async () => ((await (await fetch(`${api.url}/v1/alerts/${missed[2]}`)).json()) as { status: string }).status === 'sent');
+    gateway = await startGateway(gatewayPort);
+    await reader.waitForSelector('#state[data-state="open"]', { timeout: 30_000 });
+    const after = await postAlert(api.url, { headline: `${topic}: after the cut`, topics: [topic] });
+    await card(reader, after.body.id).waitFor();
+
+    const ids = await shownIds(reader);
+    expect(ids).toEqual([after.body.id, ...[...missed].reverse(), before.body.id]);
+    // The page's event ids only grow, top to bottom read backwards.
+    const eventIds = await reader.$$eval('#ticker > li', (lis) => lis.map((li) => (li as HTMLElement).dataset.eventId!));
+    const sorted = [...eventIds].sort((a, b) => (BigInt(a.split('-')[0]!) === BigInt(b.split('-')[0]!) ? Number(a.split('-')[1]) - Number(b.split('-')[1]) : BigInt(a.split('-')[0]!) < BigInt(b.split('-')[0]!) ? -1 : 1));
+    expect(eventIds).toEqual(sorted.reverse());
+  }
+
+  it('resumes over WebSocket after the gateway is cut, with no alert lost or shown twice', async () => {
+    const reader = await readerPage('?topics=resume-ws');
+    expect(await reader.getAttribute('#state', 'data-transport')).toBe('websocket');
+    await cutAndResume(reader, 'resume-ws');
+    await reader.close();
+  });
+
+  it('falls back to Server-Sent Events where WebSocket cannot open, and resumes there too', async () => {
+    // A network that refuses WebSocket upgrades: every socket fails before opening.
+    const reader = await readerPage('?topics=resume-sse', () => {
+      class Refused extends EventTarget {
+        static readonly OPEN = 1;
+        readyState = 3;
+        onopen = null;
+        onmessage = null;
+        onclose: ((e: unknown) => void) | null = null;
+        constructor() {
+          super();
+          setTimeout(() => this.onclose?.({ code: 1006, reason: '' }), 10);
+        }
+        send() {}
+        close() {}
+      }
+      (window as any).WebSocket = Refused;
+    });
+    expect(await reader.getAttribute('#state', 'data-transport')).toBe('sse');
+    expect(await reader.textContent('#state .label')).toContain('Server-Sent Events');
+    await cutAndResume(reader, 'resume-sse');
+    await reader.close();
+  });
+
+  it('shows desktop notifications only after the reader allows them', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['notifications'], { origin: `http://127.0.0.1:${gatewayPort}` });
+    const page = await context.newPage();
+    await page.addInitScript(() => {
+      const shown: string[] = [];
+      (window as any).__shown = shown;
+      const Real = window.Notification;
+      class Spy extends Real {
+        constructor(title: string, opts?: NotificationOptions) {
+          super(title, opts);
+          shown.push(title);
+        }
+      }
+      (window as any).Notification = Spy;
+    });
+    await page.goto(`http://127.0.0.1:${gatewayPort}/?topics=notify`);
+    await page.waitForSelector('#state[data-state="open"]');
+    expect(await page.textContent('#notify')).toBe('Notifications on');
+    const flash = await postAlert(api.url, { headline: 'Flash for the desktop', topics: ['notify'], priority: 'flash' });
+    await card(page, flash.body.id).waitFor();
+    await page.waitForFunction(() => (window as any).__shown.length === 1);
+    expect(await page.evaluate(() => (window as any).__shown)).toEqual(['FLASH: Flash for the desktop']);
+    await context.close();
+  });
+
+  it('saves screenshots of both pages', async () => {
+    const reader = await readerPage();
+    const topics = ['world', 'europe/ukraine', 'nato'];
+    const post = async (body: Record<string, unknown>) => (await postAlert(api.url, body)).body.id as string;
+    await post({ headline: 'Central bank holds rates steady, signals cut next quarter', summary: 'Policymakers voted 7-2 to keep the benchmark rate unchanged.', topics: ['business/markets'], priority: 'routine' });
+    const misattributed = await post({ headline: 'Minister resigns over procurement scandal', topics: ['europe'], priority: 'urgent' });
+    await post({ headline: 'Storm warning extended to the whole northern coast', summary: 'Gusts of up to 140 km/h expected overnight; ferries suspended.', topics: ['weather', 'europe'], priority: 'urgent' });
+    const fixture = await post(FIXTURE);
+    const flash = await post({ headline: 'Earthquake of magnitude 7.1 strikes off the coast of Japan', summary: 'Tsunami warning issued for Pacific coastline; residents urged to move to higher ground.', url: 'https://example.org/news/quake', topics: ['world', 'asia/japan'], priority: 'flash' });
+    await card(reader, flash).waitFor();
+    const key = { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' };
+    await fetch(`${api.url}/v1/alerts/${fixture}`, { method: 'PATCH', headers: key, body: JSON.stringify({ headline: 'Stoltenberg: Ukraine’s rightful place is in NATO' }) });
+    await fetch(`${api.url}/v1/alerts/${misattributed}/retract`, { method: 'POST', headers: key, body: JSON.stringify({ reason: 'The minister has not resigned; the report was wrong.' }) });
+    await reader.waitForSelector(`#ticker > li[data-alert-id="${misattributed}"].is-retracted`);
+    await reader.waitForSelector(`#ticker > li[data-alert-id="${fixture}"].is-corrected`);
+    await reader.evaluate(() => document.querySelectorAll('.arrived').forEach((e: any) => e.classList.remove('arrived')));
+    await reader.screenshot({ path: path.join(SCREENSHOTS, 'reader.png'), fullPage: true });
+
+    const consolePage = await browser.newPage({ viewport: { width: 1280, height: 980 } });
+    await consolePage.goto(`${api.url}/console`);
+    await consolePage.fill('#key', PUBLISH_KEY);
+    await consolePage.fill('#headline', String(FIXTURE.headline));
+    await consolePage.fill('#summary', String(FIXTURE.summary));
+    await consolePage.fill('#url', String(FIXTURE.url));
+    await consolePage.fill('#topics', topics.join(', '));
+    await consolePage.selectOption('#priority', 'bulletin');
+    await consolePage.click('#compose button[type="submit"]');
+    await consolePage.waitForSelector('#report dd[data-field="status"]:text-is("sent")');
+    await consolePage.waitForFunction(() => Number(document.querySelector('#report dd[data-field="deliveries"]')?.textContent) >= 1, undefined, { timeout: 15_000 });
+    await consolePage.fill('#headline', '');
+    await consolePage.fill('#topics', 'Europe');
+    await consolePage.click('#compose button[type="submit"]');
+    await consolePage.waitForSelector('#compose .field-error[data-for="topics"]:visible');
+    await consolePage.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
+    await consolePage.close();
+    await reader.close();
+  });
+});
