@@ -1,0 +1,88 @@
+/**
+ * GET /v1/feed (SPEC.md HTTP API): the stream's own frames, oldest first,
+ * after a cursor, for the topics asked (`*` when none), with `next`; limit
+ * 1-500 (default 100); expired alerts and their events left out.
+ */
+import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService, PUBLISH_KEY } from '../helpers/service';
+
+describe('GET /v1/feed', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let svc: Awaited<ReturnType<typeof startService>>;
+  beforeAll(async () => {
+    redis = await startRedis();
+    svc = await startService(redis.url);
+  });
+  afterAll(async () => {
+    await svc.stop();
+    await redis.cleanup();
+  });
+
+  const feed = (q: string, headers: Record<string, string> = {}) => getJson(`${svc.url}/v1/feed${q}`, headers);
+
+  it('returns exactly the frames the stream sent, oldest first, with next as the last eventId', async () => {
+    const reader = await openReader(svc.wsUrl, { topics: 'europe,sports' });
+    const ids: string[] = [];
+    for (const [i, t] of ['europe', 'sports', 'europe/ukraine', 'world'].entries()) {
+      ids.push((await postAlert(svc.url, { headline: `poll ${i}`, topics: [t] })).body.id);
+    }
+    await reader.waitForCount('alert', 3);
+    const fix = await fetch(`${svc.url}/v1/alerts/${ids[0]}`, { method: 'PATCH', headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' }, body: '{"headline":"poll 0 fixed"}' });
+    expect(fix.status).toBe(200);
+    await reader.waitFor((f) => f.type === 'update');
+
+    const res = await feed('?topics=europe,sports');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    const streamed = reader.frames.filter((f) => ['alert', 'update', 'retract'].includes(f.type));
+    expect(res.body.events).toEqual(streamed);
+    expect(res.body.next).toBe(streamed[streamed.length - 1].eventId);
+
+    // Paging: limit and after walk the same events in the same order.
+    const page1 = await feed('?topics=europe,sports&limit=2');
+    expect(page1.body.events).toEqual(streamed.slice(0, 2));
+    expect(page1.body.next).toBe(streamed[1].eventId);
+    const page2 = await feed(`?topics=europe,sports&limit=2&after=${page1.body.next}`);
+    expect(page2.body.events).toEqual(streamed.slice(2, 4));
+    const end = await feed(`?topics=europe,sports&after=${res.body.next}`);
+    expect(end.body).toEqual({ events: [], next: null });
+    reader.close();
+  });
+
+  it('reads every public topic when no topics are given, and refuses bad parameters with 422', async () => {
+    const all = await feed('');
+    const star = await feed('?topics=*');
+    expect(all.body).toEqual(star.body);
+    expect(all.body.events.some((f: any) => f.alert?.topics.includes('world'))).toBe(true);
+    for (const q of ['?limit=0', '?limit=501', '?limit=abc', '?limit=1.5', '?after=banana', '?after=12', '?topics=Bad_Topic']) {
+      const r = await feed(q);
+      expect({ q, status: r.status }).toEqual({ q, status: 422 });
+      expect(r.body.errors.length).toBeGreaterThan(0);
+    }
+    expect((await feed('?limit=500')).status).toBe(200);
+    expect((await feed('?limit=1')).body.events).toHaveLength(1);
+  });
+
+  it('defaults to 100 events a page', async () => {
+    for (let i = 0; i < 105; i++) await postAlert(svc.url, { headline: `bulk ${i}`, topics: ['bulk'] });
+    await eventually(async () => (await feed('?topics=bulk&limit=500')).body.events.length === 105, 20_000);
+    const page = await feed('?topics=bulk');
+    expect(page.body.events).toHaveLength(100);
+    const rest = await feed(`?topics=bulk&after=${page.body.next}`);
+    expect(rest.body.events).toHaveLength(5);
+  });
+
+  it('leaves out expired alerts and their events', async () => {
+    const expiresAt = new Date(Date.now() + 1500).toISOString();
+    const short = await postAlert(svc.url, { headline: 'short-lived', topics: ['ephemeral'], expiresAt });
+    const lasting = await postAlert(svc.url, { headline: 'lasting', topics: ['ephemeral'] });
+    await eventually(async () => (await feed('?topics=ephemeral')).body.events.length === 2);
+    const retract = await fetch(`${svc.url}/v1/alerts/${short.body.id}/retract`, { method: 'POST', headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' }, body: '{"reason":"gone"}' });
+    expect(retract.status).toBe(200);
+    expect((await feed('?topics=ephemeral')).body.events.map((f: any) => f.type)).toEqual(['alert', 'alert', 'retract']);
+    await sleep(Math.max(0, Date.parse(expiresAt) - Date.now()) + 100);
+    const after = await feed('?topics=ephemeral');
+    expect(after.body.events.map((f: any) => f.alert?.id ?? f.id)).toEqual([lasting.body.id]);
+  });
+});
