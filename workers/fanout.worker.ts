@@ -92,6 +92,7 @@ export class FanoutWorker {
 
   private async process(job: Job<SendJobData>): Promise<SendOutcome> {
     const { alertId } = job.data;
+    failpoint('worker-before-append');
     const res = await appendSend(this.deps, alertId);
     failpoint('worker-after-append');
     const log = this.deps.log;

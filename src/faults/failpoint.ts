@@ -2,10 +2,23 @@
  * Failpoints: named places where a test can make this process fail, to
  * prove that a crash or error between two steps loses and duplicates
  * nothing. Inert unless FLASHWIRE_FAILPOINTS names the point, which only the
- * fault tests set: `name` (or `name=kill`) SIGKILLs the process there,
- * `name=throw` throws. Read on each call so a test can arm and disarm it.
+ * fault tests set. Each comma-separated entry is `name[=action][@n]`:
+ * `kill` (the default) SIGKILLs the process there, `throw` throws, and `@n`
+ * lets the first n-1 passes through so a kill lands in the middle of a burst
+ * rather than on its first alert. Read on each call so a test can arm and
+ * disarm it in-process.
  */
-export type FailpointName = 'worker-after-append';
+export type FailpointName =
+  /** Worker: the send is in the feed, the job not yet completed. */
+  | 'worker-after-append'
+  /** Worker: the job is active (locked), nothing appended yet. */
+  | 'worker-before-append'
+  /** API: the Idempotency-Key is reserved, no record yet. */
+  | 'api-after-reserve'
+  /** API: the alert record is in Redis, its send job not yet queued. */
+  | 'api-after-record'
+  /** API: record and job are durable, the 202 not yet written. */
+  | 'api-before-answer';
 
 export class FailpointError extends Error {
   constructor(name: string) {
@@ -14,13 +27,19 @@ export class FailpointError extends Error {
   }
 }
 
+const passes = new Map<string, number>();
+
 export function failpoint(name: FailpointName): void {
   const spec = process.env.FLASHWIRE_FAILPOINTS;
   if (!spec) return;
   for (const entry of spec.split(',')) {
-    const [point, action = 'kill'] = entry.trim().split('=');
-    if (point !== name) continue;
-    if (action === 'throw') throw new FailpointError(name);
+    const m = /^\s*([a-z-]+)(?:=(kill|throw))?(?:@(\d+))?\s*$/.exec(entry);
+    if (!m || m[1] !== name) continue;
+    const nth = m[3] ? Number(m[3]) : 1;
+    const seen = (passes.get(name) ?? 0) + 1;
+    passes.set(name, seen);
+    if (seen < nth) continue;
+    if (m[2] === 'throw') throw new FailpointError(name);
     process.kill(process.pid, 'SIGKILL');
   }
 }

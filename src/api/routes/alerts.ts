@@ -7,6 +7,7 @@ import { Router, type Request, type Response } from 'express';
 import { newAlertId, ALERT_ID_PATTERN } from '../../alert/ids';
 import { alertInputSchema, alertPatchSchema, retractSchema } from '../../alert/schema';
 import { isPrivateTopic } from '../../alert/topics';
+import { failpoint } from '../../faults/failpoint';
 import { metrics } from '../../metrics/metrics';
 import { enqueueSend } from '../../queue/alert-queue';
 import type { ChangeOutcome } from '../../store/alert-changes';
@@ -58,6 +59,7 @@ export function alertsRouter(ctx: ApiContext): Router {
         return;
       }
       ({ alertId: id, createdAt } = rsv);
+      failpoint('api-after-reserve');
       owner = rsv.kind === 'reserved';
     }
     const rec = newRecord(id, input, by, new Date(createdAt));
@@ -70,6 +72,7 @@ export function alertsRouter(ctx: ApiContext): Router {
     }
     const text = JSON.stringify(toResource(rec));
     if (idemKey !== undefined) await idempotency.complete(by, idemKey, text);
+    failpoint('api-before-answer');
     // Another request with this key made the record first: this is its replay.
     if (!created) res.set(REPLAYED_HEADER, 'true');
     else ctx.log.info({ alertId: rec.id, status: rec.status, priority: rec.priority, topics: rec.topics, publishedBy: rec.publishedBy }, 'alert accepted');
@@ -120,6 +123,7 @@ async function answerChange(ctx: ApiContext, res: Response, id: string, out: Cha
  */
 async function accept(ctx: ApiContext, rec: AlertRecord): Promise<boolean> {
   const created = await ctx.alerts.create(rec);
+  failpoint('api-after-record');
   const delayMs = rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0;
   await enqueueSend(ctx.queue, { alertId: rec.id, priority: rec.priority, delayMs, attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
   if (created) metrics.alertsAccepted.inc({ priority: rec.priority });
