@@ -1,0 +1,105 @@
+/**
+ * A reader that stops reading must not slow anyone else: it is cut off
+ * (4008) once its backlog passes FLASHWIRE_MAX_BUFFERED_BYTES, everyone
+ * else gets every alert, and the gateway holds a bounded amount for it.
+ *
+ * The stalled peer is a raw TCP client (python3, because Node cannot shrink
+ * a socket's buffers) that completes the WebSocket handshake and then never
+ * reads. Small receive buffer and segment size keep the kernel from
+ * absorbing the whole flood on loopback, so the backlog lands in the gateway.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+import { eventually, openReader, postAlert } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService } from '../helpers/service';
+import { STREAM_ENV } from './stream-helpers';
+
+const MAX_BUFFERED = 16 * 1024;
+
+const STALLED_CLIENT = `
+import socket, sys, time, base64, os
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+s.connect(('127.0.0.1', port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(('GET /v1/stream?topics=flood HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n'
+  'Sec-WebSocket-Key: ' + key + '\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n').encode())
+head = b''
+while b'\\r\\n\\r\\n' not in head:
+  chunk = s.recv(1)
+  if not chunk: break
+  head += chunk
+print(head.split(b'\\r\\n')[0].decode(), flush=True)
+time.sleep(120)
+`;
+
+function startStalledClient(port: number): Promise<{ child: ChildProcess; statusLine: string }> {
+  const child = spawn('python3', ['-c', STALLED_CLIENT, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`stalled client exited early (${code})`)));
+    readline.createInterface({ input: child.stdout! }).once('line', (statusLine) => resolve({ child, statusLine }));
+  });
+}
+
+describe('a reader that stops reading', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let svc: Awaited<ReturnType<typeof startService>>;
+  let stalled: ChildProcess | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    svc = await startService(redis.url, { ...STREAM_ENV, FLASHWIRE_MAX_BUFFERED_BYTES: String(MAX_BUFFERED) });
+  });
+  afterAll(async () => {
+    stalled?.kill('SIGKILL');
+    await svc?.stop();
+    await redis?.cleanup();
+  });
+
+  it('is cut off with 4008 while 200 alerts with 1 KiB summaries reach every other reader, and its backlog stays bounded', async () => {
+    const gw = svc.service.gateway!;
+    const others = await Promise.all([1, 2, 3].map(() => openReader(svc.wsUrl, { topics: 'flood' })));
+    const otherIds = new Set(others.map((r) => r.frames[0].connectionId as string));
+    const s = await startStalledClient(svc.port);
+    stalled = s.child;
+    expect(s.statusLine).toBe('HTTP/1.1 101 Switching Protocols');
+    await eventually(() => gw.hub.membersOf('flood') === 4);
+    const stalledReader = [...gw.readers].find((r) => !otherIds.has(r.id))!;
+    expect(stalledReader).toBeDefined();
+
+    // Watch the bytes the gateway holds for the stalled socket for as long as it exists.
+    let maxBuffered = 0;
+    const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, stalledReader.transport.bufferedAmount)), 2);
+    const rssBefore = process.memoryUsage().rss;
+
+    const summary = 'x'.repeat(1024);
+    const posted: string[] = [];
+    for (let batch = 0; batch < 20; batch++) {
+      const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => postAlert(svc.url, { headline: `flood ${batch * 10 + i}`, summary, topics: ['flood'] })));
+      for (const r of rs) {
+        expect(r.status).toBe(202);
+        posted.push(r.body.id);
+      }
+    }
+
+    for (const r of others) {
+      const got = await r.waitForCount('alert', 200, 30_000);
+      expect(new Set(got.map((f) => f.alert.id))).toEqual(new Set(posted));
+      expect(r.ws.readyState).toBe(r.ws.OPEN);
+    }
+    expect(stalledReader.closed).toBe(true);
+    expect(gw.stats.slowDisconnects).toBe(1);
+    // Its socket is freed (terminated when the close handshake cannot complete).
+    await eventually(() => !gw.readers.has(stalledReader) && gw.hub.membersOf('flood') === 3, 10_000);
+    clearInterval(sampler);
+    // Bounded: the limit plus at most one frame and the close frame, never the flood (~260 KB).
+    expect(maxBuffered).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThan(MAX_BUFFERED + 4 * 1024);
+    // The whole process grew by far less than a buffered flood per stalled reader would cost.
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    for (const r of others) r.close();
+  });
+});
