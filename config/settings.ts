@@ -71,7 +71,7 @@ export const SETTINGS = {
   FLASHWIRE_PREFIX: setting(z.string().regex(/^[A-Za-z0-9_{}:.-]{1,64}$/, 'must be 1-64 characters of letters, digits, _ - . : { }'), 'fw', 'Redis key prefix', 'lets several Flashwire installs (or tests) share one Redis; wrap in {braces} for Redis Cluster'),
   FLASHWIRE_DATA_DIR: setting(z.string().min(1), './.data', 'path', 'where the private redis-server keeps its AOF when REDIS_URL is not set'),
   FLASHWIRE_LOG_LEVEL: setting(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }), 'info', 'level', 'one line per step of an alert is info; debug adds per-connection detail'),
-  FLASHWIRE_FEED_MAX_ENTRIES: setting(int(1000, 100_000_000), '1000000', 'events', 'a hard ceiling on the feed; a newsroom sends far fewer than this in a day, so age is what trims in practice'),
+  FLASHWIRE_FEED_MAX_ENTRIES: setting(int(100, 100_000_000), '1000000', 'events', 'a hard ceiling on the feed; a newsroom sends far fewer than this in a day, so age is what trims in practice'),
   FLASHWIRE_FEED_RETENTION_SECONDS: setting(int(60, 30 * 24 * 3600), String(48 * 3600), 'seconds', '48 h keeps every reader offline overnight able to catch up, with a day to spare'),
   FLASHWIRE_REPLAY_CACHE_ENTRIES: setting(int(0, 1_000_000), '10000', 'events', 'recent events kept in gateway memory so a reconnect storm does not become a storm of Redis range reads'),
   FLASHWIRE_WORKER_CONCURRENCY: setting(int(1, 1000), '16', 'jobs', 'appends take a millisecond; several in flight hide Redis round-trips'),

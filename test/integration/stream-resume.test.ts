@@ -150,6 +150,33 @@ describe('resume with since', () => {
     r.close();
   });
 
+  it('keeps FLASHWIRE_FEED_MAX_ENTRIES events: the worker trims older ones and a cursor among them gets resync', async () => {
+    const small = await startService(redis.url, { ...STREAM_ENV, FLASHWIRE_FEED_MAX_ENTRIES: '100', FLASHWIRE_REPLAY_CACHE_ENTRIES: '0' });
+    try {
+      const first = await postAlert(small.url, { headline: 'retained 0', topics: ['retain'] });
+      const w = await openReader(small.wsUrl, { topics: 'retain', since: '0-0' });
+      const firstEventId = (await w.waitFor((f) => f.type === 'alert' && f.alert.id === first.body.id)).eventId;
+      w.close();
+      let last = first;
+      for (let batch = 0; batch < 21; batch++) {
+        const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => postAlert(small.url, { headline: `retained ${batch}-${i}`, topics: ['retain'] })));
+        last = rs[rs.length - 1]!;
+      }
+      await eventually(async () => (await fetch(`${small.url}/v1/alerts/${last.body.id}`).then((x) => x.json())).status === 'sent');
+      const admin = new Redis(redis.url);
+      // Trimming is approximate (whole stream nodes): at least the limit is kept, and far fewer than 211.
+      const length = await admin.xlen(`${small.prefix}:feed`);
+      admin.disconnect();
+      expect(length).toBeGreaterThanOrEqual(100);
+      expect(length).toBeLessThan(211);
+      const r = await openReader(small.wsUrl, { topics: 'retain', since: firstEventId });
+      expect(await r.waitFor((x) => x.type === 'resync')).toEqual({ type: 'resync', reason: 'trimmed' });
+      r.close();
+    } finally {
+      await small.stop();
+    }
+  });
+
   it.each([['garbage'], ['12'], ['1-2-3']])('sends resync for a malformed since (%s)', async (since) => {
     const r = await openReader(cached.wsUrl, { topics: 'world', since });
     expect(r.frames[0]).toMatchObject({ type: 'welcome', resumed: false });
