@@ -1,0 +1,112 @@
+/**
+ * The editorial lifecycle around an alert: expiry (SPEC.md `expiresAt`:
+ * never delivered nor replayed after it, status `expired`) and the audit
+ * trail (which key created, corrected and retracted it, and when).
+ */
+import IORedis from 'ioredis';
+import { ApiKeyStore } from '../../src/auth/api-keys';
+import { Keys } from '../../src/redis/keys';
+import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService, PUBLISH_KEY } from '../helpers/service';
+import { uniquePrefix } from '../helpers/settings';
+
+async function call(url: string, method: string, body: unknown, key = PUBLISH_KEY) {
+  const res = await fetch(url, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('the newsroom workflow', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let client: IORedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new IORedis(redis.url);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await redis.cleanup();
+  });
+
+  it('stops delivering and replaying an alert at expiresAt, and reports it expired', async () => {
+    const svc = await startService(redis.url);
+    try {
+      const live = await openReader(svc.wsUrl, { topics: 'markets' });
+      const before = (await getJson(`${svc.url}/v1/feed?topics=markets`)).body.next ?? '0-0';
+      const expiresAt = new Date(Date.now() + 2000).toISOString();
+      const posted = await postAlert(svc.url, { headline: 'Markets halt for ten minutes', topics: ['markets'], expiresAt });
+      const frame = await live.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id);
+      expect(frame.alert.expiresAt).toBe(expiresAt);
+      // Resuming before expiry replays it...
+      const early = await openReader(svc.wsUrl, { topics: 'markets', since: before });
+      await early.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id);
+      expect((await getJson(`${svc.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('sent');
+
+      await sleep(Date.parse(expiresAt) - Date.now() + 100);
+      // ...and after it, nothing: not over the stream, not in the poll.
+      const late = await openReader(svc.wsUrl, { topics: 'markets', since: before });
+      const marker = await postAlert(svc.url, { headline: 'marker', topics: ['markets'] });
+      await late.waitFor((f) => f.type === 'alert' && f.alert.id === marker.body.id);
+      expect(late.frames.some((f) => f.alert?.id === posted.body.id)).toBe(false);
+      expect((await getJson(`${svc.url}/v1/feed?topics=markets&after=${before}`)).body.events.map((f: any) => f.alert.id)).toEqual([marker.body.id]);
+      expect((await getJson(`${svc.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('expired');
+      // An expired alert can be neither corrected nor retracted.
+      expect((await call(`${svc.url}/v1/alerts/${posted.body.id}`, 'PATCH', { headline: 'too late' })).status).toBe(409);
+      expect((await call(`${svc.url}/v1/alerts/${posted.body.id}/retract`, 'POST', { reason: 'too late' })).status).toBe(409);
+      for (const r of [live, early, late]) r.close();
+    } finally {
+      await svc.stop();
+    }
+  });
+
+  it('never sends an alert whose expiresAt passed before a worker could send it', async () => {
+    const prefix = uniquePrefix();
+    const api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
+    try {
+      const reader = await openReader(api.wsUrl, { topics: 'late' });
+      const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(Date.now() + 1000).toISOString() });
+      expect(posted.body.status).toBe('queued');
+      await sleep(1300);
+      const worker = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
+      try {
+        await eventually(async () => (await client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
+      } finally {
+        await worker.stop();
+      }
+      expect(await client.xlen(new Keys(prefix).feed)).toBe(0);
+      expect(reader.ofType('alert')).toHaveLength(0);
+      expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('expired');
+      reader.close();
+    } finally {
+      await api.stop();
+    }
+  });
+
+  it('keeps an audit trail of which key created, corrected and retracted the alert, and when', async () => {
+    const svc = await startService(redis.url);
+    try {
+      const store = new ApiKeyStore(client, new Keys(svc.prefix));
+      const copy = (await store.create('copy-desk', ['publish'])).secret;
+      const standards = (await store.create('standards-editor', ['publish'])).secret;
+      const posted = await postAlert(svc.url, { headline: 'Audit me', topics: ['world'] });
+      expect(posted.body.audit).toEqual([{ action: 'created', by: 'env', at: posted.body.createdAt }]);
+      await eventually(async () => (await getJson(`${svc.url}/v1/alerts/${posted.body.id}`)).body.status === 'sent');
+      const fixed = await call(`${svc.url}/v1/alerts/${posted.body.id}`, 'PATCH', { headline: 'Audit me, corrected', url: 'https://news.example/a' }, copy);
+      expect(fixed.status).toBe(200);
+      const pulled = await call(`${svc.url}/v1/alerts/${posted.body.id}/retract`, 'POST', { reason: 'Single-sourced' }, standards);
+      expect(pulled.status).toBe(200);
+      const got = (await getJson(`${svc.url}/v1/alerts/${posted.body.id}`)).body;
+      expect(got.publishedBy).toBe('env');
+      expect(got.audit).toEqual([
+        { action: 'created', by: 'env', at: posted.body.createdAt },
+        { action: 'corrected', by: 'copy-desk', at: fixed.body.updatedAt, fields: ['headline', 'url'] },
+        { action: 'retracted', by: 'standards-editor', at: expect.any(String), reason: 'Single-sourced' },
+      ]);
+      expect(got.retraction).toEqual({ reason: 'Single-sourced', by: 'standards-editor', at: got.audit[2].at });
+      const times = got.audit.map((e: any) => Date.parse(e.at));
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+    } finally {
+      await svc.stop();
+    }
+  });
+});
