@@ -136,6 +136,7 @@ export class Gateway {
       refused.push({ topic: t, code: 'too_many_topics', message: `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection` });
     }
     this.readers.add(reader);
+    this.deps.log.debug({ connectionId: reader.id, topics: kept, refused: refused.length, credential: o.principal?.kind ?? 'none', since: o.since }, 'reader opened');
     if (o.principal) this.principals.set(reader, o.principal);
     for (const t of kept) {
       reader.topics.add(t);
@@ -211,6 +212,7 @@ export class Gateway {
   /** Frees everything a reader held; safe to call more than once. */
   closeReader(reader: Reader): void {
     if (!this.readers.delete(reader)) return;
+    this.deps.log.debug({ connectionId: reader.id }, 'reader closed');
     for (const t of reader.topics) this.hub.remove(reader, t);
   }
 
