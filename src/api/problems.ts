@@ -25,8 +25,18 @@ export function sendProblem(res: Response, err: ApiError, instance?: string): vo
   res.status(err.status).type('application/problem+json').send(JSON.stringify(body));
 }
 
+/** True when `input` has a value at `path` (zod 4 does not report the input by default). */
+function present(input: unknown, path: readonly PropertyKey[]): boolean {
+  let v: unknown = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return false;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v !== undefined;
+}
+
 /** Turns a zod error into the `errors` array: one entry per bad field. */
-export function fieldErrors(error: z.ZodError): FieldError[] {
+export function fieldErrors(error: z.ZodError, input?: unknown): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -38,14 +48,15 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
       continue;
     }
     const path = issue.path.map(String).join('.');
-    const msg = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    const missing = input === undefined ? issue.input === undefined : !present(input, issue.path);
+    const msg = issue.code === 'invalid_type' && missing ? 'is required' : issue.message;
     out.push({ path, message: msg });
   }
   return out;
 }
 
-export function validationError(error: z.ZodError): ApiError {
-  const errors = fieldErrors(error);
+export function validationError(error: z.ZodError, input?: unknown): ApiError {
+  const errors = fieldErrors(error, input);
   const names = [...new Set(errors.map((e) => e.path || 'body'))];
   return new ApiError('validation_failed', `invalid ${names.join(', ')}: ${errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ')}`, errors);
 }

@@ -41,7 +41,7 @@ export function alertsRouter(ctx: ApiContext): Router {
 
   r.post('/v1/alerts', publish, rateLimit, body, async (req: Request, res: Response) => {
     const parsed = alertInputSchema.safeParse(req.body);
-    if (!parsed.success) throw validationError(parsed.error);
+    if (!parsed.success) throw validationError(parsed.error, req.body);
     const input = parsed.data;
     const by = publisherName(req);
     const idemKey = idempotencyKeyOf(req);
@@ -91,7 +91,7 @@ export function alertsRouter(ctx: ApiContext): Router {
   r.patch('/v1/alerts/:id', publish, body, async (req: Request, res: Response) => {
     const id = alertIdParam(req);
     const parsed = alertPatchSchema.safeParse(req.body);
-    if (!parsed.success) throw validationError(parsed.error);
+    if (!parsed.success) throw validationError(parsed.error, req.body);
     const out = await ctx.changes.correct(id, parsed.data, publisherName(req));
     await answerChange(ctx, res, id, out, 'corrected');
   });
@@ -99,7 +99,7 @@ export function alertsRouter(ctx: ApiContext): Router {
   r.post('/v1/alerts/:id/retract', publish, body, async (req: Request, res: Response) => {
     const id = alertIdParam(req);
     const parsed = retractSchema.safeParse(req.body);
-    if (!parsed.success) throw validationError(parsed.error);
+    if (!parsed.success) throw validationError(parsed.error, req.body);
     const out = await ctx.changes.retract(id, parsed.data.reason, publisherName(req));
     await answerChange(ctx, res, id, out, 'retracted');
   });
