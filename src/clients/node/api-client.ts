@@ -1,0 +1,97 @@
+/**
+ * A small typed client for the HTTP API (post, status, correct, retract,
+ * feed), used by the CLI and exported for Node integrators. Every failure is
+ * a FlashwireApiError carrying the problem document, or `status` 0 when the
+ * service could not be reached at all.
+ */
+import type { AlertInput, AlertPatch, AlertResource } from '../../alert/schema';
+import type { EventFrame } from '../../protocol/frames';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface ProblemDocument {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: FieldError[];
+}
+
+export class FlashwireApiError extends Error {
+  constructor(
+    /** HTTP status, or 0 when the service could not be reached. */
+    readonly status: number,
+    readonly problem: ProblemDocument,
+  ) {
+    super(problem.detail ?? problem.title ?? `HTTP ${status}`);
+    this.name = 'FlashwireApiError';
+  }
+}
+
+/** What may be posted: the schema's input (priority is optional there). */
+export type AlertDraft = Omit<AlertInput, 'priority'> & { priority?: AlertInput['priority'] };
+
+export interface FeedPage {
+  events: EventFrame[];
+  next: string | null;
+}
+
+export class FlashwireApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly key?: string,
+  ) {}
+
+  send(alert: AlertDraft, options: { idempotencyKey?: string } = {}): Promise<AlertResource> {
+    return this.request('POST', '/v1/alerts', alert, options.idempotencyKey ? { 'Idempotency-Key': options.idempotencyKey } : {});
+  }
+
+  get(id: string): Promise<AlertResource> {
+    return this.request('GET', `/v1/alerts/${encodeURIComponent(id)}`);
+  }
+
+  correct(id: string, patch: AlertPatch): Promise<AlertResource> {
+    return this.request('PATCH', `/v1/alerts/${encodeURIComponent(id)}`, patch);
+  }
+
+  retract(id: string, reason: string): Promise<AlertResource> {
+    return this.request('POST', `/v1/alerts/${encodeURIComponent(id)}/retract`, { reason });
+  }
+
+  feed(query: { topics?: string[]; after?: string; limit?: number } = {}): Promise<FeedPage> {
+    const q = new URLSearchParams();
+    if (query.topics?.length) q.set('topics', query.topics.join(','));
+    if (query.after) q.set('after', query.after);
+    if (query.limit) q.set('limit', String(query.limit));
+    const qs = q.toString();
+    return this.request('GET', `/v1/feed${qs ? '?' + qs : ''}`);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra };
+    if (this.key) headers.Authorization = `Bearer ${this.key}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new FlashwireApiError(0, { title: 'Unreachable', detail: `cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (err as Error).message}` });
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const problem = (parsed && typeof parsed === 'object' ? parsed : { detail: text.slice(0, 200) || res.statusText }) as ProblemDocument;
+      throw new FlashwireApiError(res.status, problem);
+    }
+    return parsed as T;
+  }
+}

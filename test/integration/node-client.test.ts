@@ -1,0 +1,158 @@
+/**
+ * The Node client (AlertStream, FlashwireApi) against a running service:
+ * api+worker and gateway as two services, so the gateway can be cut.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AlertStream, StreamCredentialError, type StreamEvent } from '../../src/clients/node/alert-stream';
+import { FlashwireApi, FlashwireApiError } from '../../src/clients/node/api-client';
+import { FIXTURE, eventually, sleep } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService } from '../helpers/service';
+import { PUBLISH_KEY, uniquePrefix } from '../helpers/settings';
+
+describe('the Node client', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let api: Awaited<ReturnType<typeof startService>>;
+  let gateway: Awaited<ReturnType<typeof startService>>;
+  let client: FlashwireApi;
+  const prefix = uniquePrefix();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-node-client-'));
+  const startGateway = (port = 0) =>
+    startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'gateway', PORT: String(port), FLASHWIRE_MAX_BUFFERED_BYTES: String(16 * 1024) });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000' });
+    gateway = await startGateway();
+    client = new FlashwireApi(api.url, PUBLISH_KEY);
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await api?.stop();
+    await redis?.cleanup();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Reads `n` events from the stream (then leaves the loop with break). */
+  async function take(stream: AlertStream, n: number, each?: (e: StreamEvent) => Promise<void>): Promise<StreamEvent[]> {
+    const got: StreamEvent[] = [];
+    if (n === 0) return got;
+    for await (const e of stream) {
+      if (each) await each(e);
+      got.push(e);
+      if (got.length === n) break;
+    }
+    return got;
+  }
+
+  const ids = (events: StreamEvent[]) => events.map((e) => (e.type === 'retract' ? `retract:${e.id}` : e.type === 'resync' ? 'resync' : `${e.type}:${e.alert.id}`));
+
+  it('yields the alert, its correction and its retraction in order, with key auth', async () => {
+    const stream = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['nato'] });
+    const reading = take(stream, 3);
+    await eventually(() => stream.stats.connections === 1);
+    const sent = await client.send(FIXTURE as never);
+    await eventually(async () => (await client.get(sent.id)).status === 'sent');
+    await client.correct(sent.id, { headline: 'Stoltenberg: Ukraine’s place is in NATO' });
+    await client.retract(sent.id, 'misquoted');
+    const events = await reading;
+    expect(ids(events)).toEqual([`alert:${sent.id}`, `update:${sent.id}`, `retract:${sent.id}`]);
+    expect(events[1]).toMatchObject({ type: 'update', alert: { headline: 'Stoltenberg: Ukraine’s place is in NATO' } });
+    expect(events[2]).toMatchObject({ type: 'retract', reason: 'misquoted' });
+  });
+
+  it('ends the iteration with StreamCredentialError for a refused key', async () => {
+    const stream = new AlertStream({ url: gateway.url, key: 'not-a-key-0123456789abcdef' });
+    await expect(take(stream, 1)).rejects.toBeInstanceOf(StreamCredentialError);
+  });
+
+  it('resumes exactly after a restart of the consumer, from the eventId it saved', async () => {
+    const cursorFile = path.join(dir, 'cursor');
+    const handled: string[] = [];
+    const persisted = {
+      loadEventId: () => (fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8') : undefined),
+      saveEventId: (id: string) => fs.writeFileSync(cursorFile, id),
+    };
+    const posted: string[] = [];
+    const post = async (n: number) => {
+      for (let i = 0; i < n; i++) posted.push((await client.send({ headline: `restart ${posted.length}`, topics: ['restart'] })).id);
+    };
+
+    // First run: handles 3 of 5, then the backend stops.
+    const first = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['restart'], ...persisted });
+    const firstRun = take(first, 3, async (e) => void handled.push(e.type === 'alert' ? e.alert.id : '?'));
+    await eventually(() => first.stats.connections === 1);
+    await post(5);
+    await firstRun;
+    expect(fs.readFileSync(cursorFile, 'utf8')).toMatch(/^\d+-\d+$/);
+
+    // While it is down, more alerts are sent.
+    await post(3);
+
+    // Second run: a new stream object, resuming from the saved cursor only.
+    const second = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['restart'], ...persisted });
+    await take(second, 5, async (e) => void handled.push(e.type === 'alert' ? e.alert.id : '?'));
+    expect(handled).toEqual(posted);
+
+    // Nothing more is pending: a third run sees only what comes next.
+    const third = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['restart'], ...persisted });
+    const thirdRun = take(third, 1);
+    await eventually(() => third.stats.connections === 1);
+    await post(1);
+    expect(ids(await thirdRun)).toEqual([`alert:${posted[8]}`]);
+  });
+
+  it('reconnects by itself when the gateway restarts and misses nothing', async () => {
+    const states: string[] = [];
+    const stream = new AlertStream({ url: gateway.url, topics: ['reconnect'], initialDelayMs: 100, onState: (s) => states.push(s) });
+    const posted: string[] = [];
+    const reading = take(stream, 6);
+    await eventually(() => stream.stats.connections === 1);
+    for (let i = 0; i < 2; i++) posted.push((await client.send({ headline: `before ${i}`, topics: ['reconnect'] })).id);
+    await eventually(() => stream.stats.received === 2);
+    const port = gateway.port;
+    await gateway.stop();
+    for (let i = 0; i < 2; i++) posted.push((await client.send({ headline: `during ${i}`, topics: ['reconnect'] })).id);
+    await eventually(async () => (await client.get(posted[3]!)).status === 'sent');
+    await eventually(() => states.includes('reconnecting'));
+    gateway = await startGateway(port);
+    await eventually(() => stream.stats.connections === 2, 20_000);
+    for (let i = 0; i < 2; i++) posted.push((await client.send({ headline: `after ${i}`, topics: ['reconnect'] })).id);
+    expect(ids(await reading)).toEqual(posted.map((id) => `alert:${id}`));
+  });
+
+  it('pauses the socket while the consumer is busy instead of buffering without bound', async () => {
+    const hwm = 8;
+    const stream = new AlertStream({ url: gateway.url, topics: ['busy'], highWaterMark: hwm, initialDelayMs: 50 });
+    const total = 300;
+    const summary = 'x'.repeat(1500);
+    // The consumer is busy with the first alert until every alert is posted.
+    let allPosted!: () => void;
+    const busy = new Promise<void>((r) => (allPosted = r));
+    const reading = take(stream, total, () => busy);
+    await eventually(() => stream.stats.connections === 1);
+    const posted: string[] = [];
+    for (let i = 0; i < total; i++) posted.push((await client.send({ headline: `busy ${i}`, summary, topics: ['busy'] })).id);
+    await eventually(async () => (await client.get(posted[total - 1]!)).status === 'sent');
+    const bufferedWhileBusy = stream.stats.maxBuffered;
+    allPosted();
+    const events = await reading;
+    // Every alert, in order, exactly once, although the reader fell behind.
+    expect(ids(events)).toEqual(posted.map((id) => `alert:${id}`));
+    expect(stream.stats.pauses).toBeGreaterThan(0);
+    // What ws had already read when paused can still arrive: HWM plus at most a socket read.
+    expect(bufferedWhileBusy).toBeLessThan(hwm + 64);
+    expect(stream.stats.maxBuffered).toBeLessThan(hwm + 64);
+  });
+
+  it('FlashwireApi turns problems into FlashwireApiError with the field errors', async () => {
+    const bad = await client.send({ headline: '', topics: ['Not Valid'] } as never).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(FlashwireApiError);
+    expect((bad as FlashwireApiError).status).toBe(422);
+    expect((bad as FlashwireApiError).problem.errors?.map((e) => e.path).sort()).toEqual(['headline', 'topics.0']);
+    const down = await new FlashwireApi('http://127.0.0.1:1').get('x').catch((e: unknown) => e);
+    expect((down as FlashwireApiError).status).toBe(0);
+  });
+});
