@@ -7,6 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys';
+import { runScript } from '../redis/scripts';
 import { SCOPES, type KeyPrincipal, type Scope } from './principal';
 
 export interface StoredKey {
@@ -65,9 +66,8 @@ export class ApiKeyStore {
     const secret = newSecret();
     const h = hashSecret(secret);
     const key: StoredKey = { name, scopes, createdAt: new Date().toISOString() };
-    const created = await this.redis.hsetnx(this.keys.apiKeyNames, name, h);
+    const created = await runScript(this.redis, 'createApiKey', [this.keys.apiKeyNames, this.keys.apiKeys], [name, h, JSON.stringify(key)]);
     if (created !== 1) throw new Error(`a key named "${name}" already exists`);
-    await this.redis.hset(this.keys.apiKeys, h, JSON.stringify(key));
     return { secret, key };
   }
 

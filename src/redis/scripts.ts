@@ -17,6 +17,7 @@ export const SCRIPTS = {
   appendSend: { file: 'append-send-2.lua', keys: 2 },
   appendChange: { file: 'append-change-2.lua', keys: 2 },
   createAlert: { file: 'create-alert-1.lua', keys: 1 },
+  createApiKey: { file: 'create-api-key-2.lua', keys: 2 },
   idempotencyReserve: { file: 'idempotency-reserve-1.lua', keys: 1 },
   idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
   idempotencyRelease: { file: 'idempotency-release-2.lua', keys: 2 },
