@@ -7,6 +7,9 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+/** Longer than the gap between a gateway's key lookup and the reader's registration (a few ms). */
+const RESWEEP_MS = 1000;
+
 export class RevocationListener {
   private started = false;
 
@@ -26,6 +29,9 @@ export class RevocationListener {
       if (channel !== this.channel) return;
       this.log.info({ key: name }, 'API key revoked; closing its readers');
       this.onRevoked(name);
+      // A reader whose key was looked up just before the revocation may
+      // register a moment after this message; a second sweep catches it.
+      setTimeout(() => this.onRevoked(name), RESWEEP_MS).unref();
     });
     await this.subscriber.subscribe(this.channel);
   }

@@ -72,6 +72,14 @@ describe('API keys', () => {
       const r1 = await openReader(one.wsUrl, { topics: 'private/desk', token: secret });
       const r2 = await openReader(two.wsUrl, { topics: 'private/desk' }, { headers: auth });
       const anon = await openReader(two.wsUrl, { topics: 'world' });
+      // An SSE reader with the key too: its stream ends on revocation.
+      const sse = await fetch(`${two.url}/v1/events?topics=private/desk`, { headers: auth });
+      expect(sse.status).toBe(200);
+      const sseEnded = (async () => {
+        const rd = sse.body!.getReader();
+        while (!(await rd.read()).done);
+        return true;
+      })();
       expect(r1.frames[0].topics).toEqual(['private/desk']);
 
       const revoked = await cli(['keys', 'revoke', 'mobile-backend'], env);
@@ -84,6 +92,7 @@ describe('API keys', () => {
       }
       expect((await r1.closed).code).toBe(4001);
       expect((await r2.closed).code).toBe(4001);
+      expect(await sseEnded).toBe(true);
       expect(anon.ws.readyState).toBe(anon.ws.OPEN);
       await expect(openReader(one.wsUrl, { token: secret })).rejects.toThrow(/4001/);
       expect((await cli(['keys', 'list'], env)).stdout).not.toMatch(/mobile-backend/);
