@@ -1,7 +1,7 @@
 /**
- * What a principal may read. Public topics are open to everyone; `private/`
- * ones need a subscribe-scope API key (which reads every topic) or a
- * subscriber token whose `topics` claim covers them.
+ * What a principal may read on the HTTP read paths. Public topics are open
+ * to everyone; `private/` ones need an API key (any of the newsroom's keys
+ * reads every topic) or a subscriber token whose `topics` claim covers them.
  */
 import { covers, isPrivateTopic } from '../alert/topics';
 import type { Principal } from './principal';
@@ -10,7 +10,10 @@ import type { Principal } from './principal';
 export function mayReadSubscription(p: Principal | undefined, subscription: string): boolean {
   if (!isPrivateTopic(subscription)) return true;
   if (!p) return false;
-  if (p.kind === 'key') return p.scopes.includes('subscribe') || p.scopes.includes('admin');
+  // Every API key is the newsroom's own: `subscribe` is what mobile
+  // backends hold, and a `publish` key must see the report of the private
+  // alert it posted.
+  if (p.kind === 'key') return p.scopes.length > 0;
   return p.topics.some((g) => covers(g, subscription));
 }
 

@@ -12,7 +12,7 @@ import { Keys } from '../../src/redis/keys';
 import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
-import { JWT_SECRET } from '../helpers/settings';
+import { JWT_SECRET, PUBLISH_KEY } from '../helpers/settings';
 
 const token = (topics: string[], seconds = 3600) => SubscriberTokens.sign(JWT_SECRET, topics, seconds);
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
@@ -67,6 +67,8 @@ describe('private feeds', () => {
     expect((await getJson(`${svc.url}/v1/alerts/${secret.body.id}`, bearer(token(['private/other'])))).status).toBe(404);
     expect((await getJson(`${svc.url}/v1/alerts/${secret.body.id}`, bearer(token(['private/premium'])))).body.headline).toBe('For subscribers only');
     expect((await getJson(`${svc.url}/v1/alerts/${secret.body.id}`, bearer(subscribeKey))).status).toBe(200);
+    // The newsroom's publish key sees the report of the private alert it posted.
+    expect((await getJson(`${svc.url}/v1/alerts/${secret.body.id}`, bearer(PUBLISH_KEY))).status).toBe(200);
 
     // The poll: public topics never include private ones; asking needs a credential.
     await eventually(async () => (await getJson(`${svc.url}/v1/feed?topics=world`)).body.events.length > 0);
