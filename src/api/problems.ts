@@ -61,6 +61,25 @@ export function validationError(error: z.ZodError, input?: unknown): ApiError {
   return new ApiError('validation_failed', `invalid ${names.join(', ')}: ${errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ')}`, errors);
 }
 
+/**
+ * A command cut off by a lost connection: Redis went away mid-request. The
+ * connection the check above looks at may still read 'ready' (the failed
+ * command ran on another one, or the close is not yet processed), so the
+ * error itself must also count as "Redis is down".
+ */
+function isRedisConnectionError(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string } | undefined;
+  if (!e) return false;
+  return (
+    e.name === 'MaxRetriesPerRequestError' ||
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'ECONNRESET' ||
+    e.code === 'EPIPE' ||
+    e.message === 'Connection is closed.' ||
+    (typeof e.message === 'string' && e.message.startsWith("Stream isn't writeable"))
+  );
+}
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -93,7 +112,7 @@ export function problemMiddleware(log: Logger, redisReady: () => boolean): Error
       case 'request.aborted':
         return;
     }
-    if (!redisReady()) {
+    if (!redisReady() || isRedisConnectionError(err)) {
       log.warn({ err: String(err) }, 'request failed while Redis is unreachable');
       return sendProblem(res, new ApiError('unavailable', 'Redis cannot be reached; nothing was accepted, retry shortly', undefined, { 'Retry-After': '1' }), instance);
     }
