@@ -12,6 +12,8 @@ export const SUBSCRIPTIONS = [['world'], ['europe'], ['europe/ukraine'], ['sport
 export interface PostOutcome {
   status: number | 'network';
   id?: string;
+  /** The body of an answer that is neither 202 nor 503, kept for the report. */
+  detail?: string;
   at: number;
 }
 
@@ -50,7 +52,7 @@ export class Poster {
       if (res.status === 202) {
         out.id = (JSON.parse(text) as { id: string }).id;
         this.accepted.push(out.id);
-      }
+      } else if (res.status !== 503) out.detail = text.slice(0, 500);
     } catch {
       out = { status: 'network', at: Date.now() };
     }
