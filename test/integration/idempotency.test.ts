@@ -6,7 +6,7 @@
  */
 import IORedis from 'ioredis';
 import { createHash } from 'node:crypto';
-import { Idempotency, IDEMPOTENCY_TTL_MS } from '../../src/api/idempotency';
+import { canonicalJson, Idempotency, IDEMPOTENCY_TTL_MS } from '../../src/api/idempotency';
 import { ApiKeyStore } from '../../src/auth/api-keys';
 import { alertInputSchema } from '../../src/alert/schema';
 import { Keys } from '../../src/redis/keys';
@@ -160,6 +160,13 @@ describe('Idempotency-Key', () => {
     expect(await alertCount()).toBe(before);
     const entries = (await client.xrange(keys.feed, '-', '+')) as [string, string[]][];
     expect(entries.filter(([, f]) => f.includes(first.body.id))).toHaveLength(1);
+  });
+
+  it('compares bodies as canonical JSON: key order is ignored, everything else counts', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { e: 3, f: 2 }] }, b: 1 }));
+    expect(canonicalJson({ topics: ['a', 'b'] })).not.toBe(canonicalJson({ topics: ['b', 'a'] }));
+    expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+    expect(canonicalJson({ headline: 'x' })).not.toBe(canonicalJson({ headline: 'x', priority: 'urgent' }));
   });
 
   it('rejects a malformed Idempotency-Key with 422', async () => {
