@@ -55,7 +55,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const since = await feedHead(client, prefix);
     const n = o.readers ?? 40;
     for (let i = 0; i < n; i++) {
-      readers.push(new ResumingReader({ topics: SUBSCRIPTIONS[i % SUBSCRIPTIONS.length]!, since, pickUrl: (attempt) => gs[(i + attempt) % gs.length]!.wsUrl }));
+      readers.push(new ResumingReader({ topics: SUBSCRIPTIONS[i % SUBSCRIPTIONS.length]!, since, pickUrl: (attempt) => gs[attempt === 0 ? i % gs.length : Math.floor(Math.random() * gs.length)]!.wsUrl }));
     }
     await Promise.all(readers.map((r) => r.start()));
     log(`chaos: seed ${seed}, ${n} readers on ${gs.length} gateways, ${ws.length} workers, ${o.seconds} s`);
@@ -66,6 +66,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     while (Date.now() - started < o.seconds * 1000) {
       await sleep(800 + rand() * 2200);
       if (!chaosOn || Date.now() - started >= o.seconds * 1000) break;
+      if (rand() < 0.2) {
+        // A network fault: a quarter of the readers drop and resume wherever
+        // they land, which also spreads them over both gateways again.
+        const dropped = readers.filter(() => rand() < 0.25);
+        for (const r of dropped) r.drop();
+        faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s dropped ${dropped.length} reader connections`);
+        log(`  ${faults[faults.length - 1]}`);
+        continue;
+      }
       const pool = rand() < 0.5 ? ws : gs;
       const alive = pool.filter((p) => p.ready);
       // Keep one of each kind serving: only kill when another is alive.
