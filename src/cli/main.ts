@@ -5,6 +5,9 @@
  */
 import { Command } from 'commander';
 import { registerKeys } from './commands/keys';
+import { registerRetract } from './commands/retract';
+import { registerSend } from './commands/send';
+import { registerStatus } from './commands/status';
 import { registerTail } from './commands/tail';
 import { CliError } from './cli-error';
 
@@ -14,6 +17,9 @@ export function buildProgram(): Command {
     .option('--url <url>', 'the Flashwire service', process.env.FLASHWIRE_URL ?? 'http://localhost:8080')
     .showHelpAfterError()
     .exitOverride();
+  registerSend(program);
+  registerStatus(program);
+  registerRetract(program);
   registerTail(program);
   registerKeys(program);
   return program;

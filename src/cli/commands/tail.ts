@@ -51,6 +51,7 @@ export function registerTail(program: Command): void {
         let since = opts.since;
         let attempt = 0;
         let connectedOnce = false;
+        let done = false;
         const connect = () => {
           const ws = new WebSocket(streamUrl(base, topics, since, opts.token));
           ws.on('open', () => {
@@ -63,6 +64,7 @@ export function registerTail(program: Command): void {
             const text = line(frame, Boolean(opts.json));
             if (text) process.stdout.write(text + '\n');
             if (opts.once && frame.type === 'alert') {
+              done = true;
               ws.close();
               resolve();
             }
@@ -73,7 +75,7 @@ export function registerTail(program: Command): void {
           ws.on('close', (code, reason) => {
             if (!connectedOnce) return;
             if (code === 4001) return reject(new CliError(`credential refused: ${String(reason)}`));
-            if (opts.once && code === 1000) return;
+            if (done) return;
             const wait = Math.min(30_000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2);
             process.stderr.write(`# disconnected (${code}); reconnecting in ${Math.round(wait)} ms\n`);
             setTimeout(connect, wait);
