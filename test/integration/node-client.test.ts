@@ -104,6 +104,29 @@ describe('the Node client', () => {
     expect(ids(await thirdRun)).toEqual([`alert:${posted[8]}`]);
   });
 
+  it('delivers again after a restart an event whose handler failed and called redeliverCurrent', async () => {
+    const cursorFile = path.join(dir, 'cursor-failing');
+    const persisted = {
+      loadEventId: () => (fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8') : undefined),
+      saveEventId: (id: string) => fs.writeFileSync(cursorFile, id),
+    };
+    const first = new AlertStream({ url: gateway.url, topics: ['failing'], ...persisted });
+    const posted: string[] = [];
+    const run = (async () => {
+      for await (const e of first) {
+        if (e.type === 'alert' && e.alert.headline === 'fails') {
+          first.redeliverCurrent();
+          throw new Error('webhook down');
+        }
+      }
+    })();
+    await eventually(() => first.stats.connections === 1);
+    for (const h of ['ok', 'fails', 'later']) posted.push((await client.send({ headline: h, topics: ['failing'] })).id);
+    await expect(run).rejects.toThrow('webhook down');
+    const second = new AlertStream({ url: gateway.url, topics: ['failing'], ...persisted });
+    expect(ids(await take(second, 2))).toEqual([`alert:${posted[1]}`, `alert:${posted[2]}`]);
+  });
+
   it('reconnects by itself when the gateway restarts and misses nothing', async () => {
     const states: string[] = [];
     const stream = new AlertStream({ url: gateway.url, topics: ['reconnect'], initialDelayMs: 100, onState: (s) => states.push(s) });

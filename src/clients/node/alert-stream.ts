@@ -7,8 +7,9 @@
  *   from the last event received, so nothing is missed and nothing repeats.
  * - Resume across restarts: `loadEventId` gives the starting point and
  *   `saveEventId` is awaited once the consumer is done with each event (when
- *   it asks for the next one, or leaves the loop with `break`), so a backend
- *   that restarts resumes exactly after the last event it finished.
+ *   it asks for the next one, or leaves the loop), so a backend that restarts
+ *   resumes exactly after the last event it finished; `redeliverCurrent()`
+ *   keeps an event that failed from being saved.
  * - Backpressure: at most `highWaterMark` events wait in memory; beyond that
  *   the socket is paused (TCP pushes back to the gateway) until the consumer
  *   catches up. A consumer slow enough to make the gateway cut it off (4008)
@@ -97,6 +98,15 @@ export class AlertStream implements AsyncIterable<StreamEvent> {
         return { done: true, value: undefined };
       },
     };
+  }
+
+  /**
+   * Leaving the loop (break, return or a throw) counts the event in hand as
+   * handled and saves it. Call this first when it was not — say the webhook
+   * failed and you rethrow — and it is delivered again after a restart.
+   */
+  redeliverCurrent(): void {
+    this.pendingSave = undefined;
   }
 
   /** Stops for good; a pending `next()` ends the iteration. */
