@@ -8,16 +8,23 @@
  * here at scrape time through `collect()` callbacks. What is counted as it
  * happens is counted once per alert or per feed event.
  */
+import cluster from 'node:cluster';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decodeTime } from 'ulid';
 import type { Gateway } from '../gateway/gateway';
 import { WsTransport } from '../gateway/ws-transport';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
+// A forked gateway process answers its primary's collection requests with this registry.
+// (prom-client only starts answering once an AggregatorRegistry exists in the process.)
+if (cluster.isWorker) {
+  AggregatorRegistry.setRegistries([registry]);
+  new AggregatorRegistry();
+}
 
 /** What a running Service lends to the collectors while it runs. */
 export interface MetricSources {
@@ -110,6 +117,8 @@ export const metrics = {
     help: 'Send jobs in the BullMQ queue by state (waiting and prioritized are the backlog; failed are kept 7 days)',
     labelNames: ['state'] as const,
     registers: [registry],
+    // Every api process reports the same queue: summing would multiply it.
+    aggregator: 'max',
     async collect() {
       const counts = await queueCounts();
       if (!counts) return;
@@ -158,6 +167,51 @@ export function observeDispatched(eventId: string, now: number): void {
   if (fedAt > 0) metrics.feedToSocket.observe(Math.max(0, now - fedAt) / 1000);
 }
 
+const CLUSTER_ASK = 'flashwire:metrics?';
+const CLUSTER_ANSWER = 'flashwire:metrics';
+interface ClusterAnswer {
+  type: typeof CLUSTER_ANSWER;
+  id: number;
+  text?: string;
+}
+
+/**
+ * In a node:cluster primary (FLASHWIRE_GATEWAY_PROCESSES > 1): the forked
+ * processes share one port, so a scrape lands on any one of them. That one
+ * asks the primary, which collects every process's figures and sums them.
+ */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, msg: { type?: string; id?: number }) => {
+    if (msg?.type !== CLUSTER_ASK) return;
+    const answer = (text?: string) => worker.isConnected() && worker.send({ type: CLUSTER_ANSWER, id: msg.id ?? 0, text } satisfies ClusterAnswer);
+    aggregator.clusterMetrics().then(answer, () => answer(undefined));
+  });
+}
+
+let asked = 0;
+/** This process's figures, or every forked process's when it is one of several. */
+function processMetrics(): Promise<string> {
+  const send = process.send?.bind(process);
+  if (!cluster.isWorker || !send) return registry.metrics();
+  const id = ++asked;
+  return new Promise((resolve) => {
+    const done = (text: string | undefined) => {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      // A primary that does not aggregate (or failed to): this process alone is better than nothing.
+      if (text === undefined) void registry.metrics().then(resolve);
+      else resolve(text);
+    };
+    const onMessage = (m: ClusterAnswer) => {
+      if (m?.type === CLUSTER_ANSWER && m.id === id) done(m.text);
+    };
+    const timer = setTimeout(() => done(undefined), 3000);
+    process.on('message', onMessage);
+    send({ type: CLUSTER_ASK, id });
+  });
+}
+
 /**
  * GET /metrics for the HTTP front. With a key configured, the scraper must
  * send it as a bearer token (Prometheus: `authorization: { credentials: … }`).
@@ -175,7 +229,7 @@ export function metricsHandler(key: string | undefined): (req: IncomingMessage, 
         return;
       }
     }
-    registry.metrics().then(
+    processMetrics().then(
       (text) => {
         res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
