@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config/settings';
 import { createLogger } from './log';
+import { ClusterSettingsError, startClusterPrimary } from './gateway/cluster';
 import { RedisServer, RedisServerMissingError } from './redis/redis-server';
 import { topologyFromSettings, TopologyError } from './redis/topology';
 import type { RedisTarget } from './redis/connection';
@@ -25,6 +26,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(settings.FLASHWIRE_LOG_LEVEL);
+  try {
+    if (startClusterPrimary(settings, log)) return;
+  } catch (err) {
+    if (err instanceof ClusterSettingsError) fail(err.message);
+    throw err;
+  }
 
   let embedded: RedisServer | undefined;
   let target: RedisTarget;

@@ -1,0 +1,133 @@
+/** The benchmark's result shape and its markdown table, with Flashwire's ratios to the floor and the targets. */
+import { round } from './stats';
+
+export interface PhaseResult {
+  readers: number;
+  readersFailed: number;
+  connectSeconds: number;
+  idle: { rssBeforeMiB: number; rssMiB: number; bytesPerConnection: number };
+  spaced: {
+    alerts: number;
+    p50Ms: number;
+    p90Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    /** Time until the last reader had an alert: median and max over the spaced alerts. */
+    lastReaderMedianMs: number;
+    lastReaderMaxMs: number;
+    /** Flashwire: from the feed append (the eventId's ms) to the last reader, median over alerts. */
+    appendToLastReaderMedianMs: number | null;
+    /** Flashwire: how long POST /v1/alerts took to answer 202, median. */
+    acceptedMedianMs: number | null;
+    lost: number;
+    duplicates: number;
+    timeouts: number;
+  };
+  burst: {
+    alerts: number;
+    expected: number;
+    delivered: number;
+    lost: number;
+    duplicates: number;
+    /** From the first send to the last delivery. */
+    seconds: number;
+    deliveriesPerSecond: number;
+    /** From the first delivery to the last. */
+    fanoutSeconds: number;
+    sendSeconds: number;
+    peakRssMiB: number;
+    /** How many burst alerts a reader had before the flash, which was posted last (null for the floor). */
+    flashRankMedian: number | null;
+    readersClosedByServer: number;
+  };
+}
+
+export interface NResult {
+  readers: number;
+  topicsPerReader: number;
+  gatewayProcesses: number;
+  clientProcesses: number;
+  frameBytes: number;
+  flashwire: PhaseResult;
+  floor: PhaseResult | null;
+  ingest: {
+    connections: number;
+    seconds: number;
+    acceptedPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    maxMs: number;
+    non2xx: number;
+    errors: number;
+    sentPerSecond: number;
+    notInFeed: number;
+  } | null;
+  /** Latency at percentiles 0..100, ms. */
+  latencyCdf: { flashwire: number[]; floor: number[] | null };
+}
+
+export interface RunResult {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; loadAverage: number[] };
+  options: Record<string, unknown>;
+  results: NResult[];
+}
+
+type Row = [metric: string, fw: number | string | null, floor: number | string | null, ratio: string, target: string];
+
+function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  if (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '';
+  return `${round(a / b, 2)}×`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'MISSED';
+}
+
+export function rows(r: NResult): Row[] {
+  const f = r.flashwire;
+  const b = r.floor;
+  const out: Row[] = [];
+  const lrRatio = b ? f.spaced.lastReaderMedianMs / b.spaced.lastReaderMedianMs : NaN;
+  const p99Ratio = b ? f.spaced.p99Ms / b.spaced.p99Ms : NaN;
+  const burstRatio = b ? f.burst.deliveriesPerSecond / b.burst.deliveriesPerSecond : NaN;
+  out.push(['time to last reader, median of alerts (ms)', f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs), b ? `≤ 1.2× floor: ${verdict(lrRatio <= 1.2)}` : '']);
+  out.push(['time to last reader, worst alert (ms)', f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs ?? null, ratio(f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs), '']);
+  out.push(['  of which: POST answered 202 (ms, median)', f.spaced.acceptedMedianMs ?? '', '', '', '']);
+  out.push(['  of which: feed append → last reader (ms, median; floor: PUBLISH → last)', f.spaced.appendToLastReaderMedianMs ?? '', b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.appendToLastReaderMedianMs, b?.spaced.lastReaderMedianMs), '']);
+  out.push(['latency p50 (ms)', f.spaced.p50Ms, b?.spaced.p50Ms ?? null, ratio(f.spaced.p50Ms, b?.spaced.p50Ms), '']);
+  out.push(['latency p99 (ms)', f.spaced.p99Ms, b?.spaced.p99Ms ?? null, ratio(f.spaced.p99Ms, b?.spaced.p99Ms), b ? `≤ 1.2× floor: ${verdict(p99Ratio <= 1.2)}` : '']);
+  out.push(['latency max (ms)', f.spaced.maxMs, b?.spaced.maxMs ?? null, ratio(f.spaced.maxMs, b?.spaced.maxMs), '']);
+  out.push(['spaced alerts lost / duplicated', `${f.spaced.lost} / ${f.spaced.duplicates}`, b ? `${b.spaced.lost} / ${b.spaced.duplicates}` : null, '', `0: ${verdict(f.spaced.lost === 0 && f.spaced.duplicates === 0)}`]);
+  out.push([`burst of ${f.burst.alerts}: deliveries/s (first send → last delivery)`, f.burst.deliveriesPerSecond, b?.burst.deliveriesPerSecond ?? null, ratio(f.burst.deliveriesPerSecond, b?.burst.deliveriesPerSecond), b ? `≥ 1.5× floor: ${verdict(burstRatio >= 1.5)}` : '']);
+  out.push(['burst: seconds to last delivery', f.burst.seconds, b?.burst.seconds ?? null, ratio(f.burst.seconds, b?.burst.seconds), '']);
+  out.push(['burst: deliveries lost / duplicated', `${f.burst.lost} / ${f.burst.duplicates}`, b ? `${b.burst.lost} / ${b.burst.duplicates}` : null, '', `0: ${verdict(f.burst.lost === 0 && f.burst.duplicates === 0)}`]);
+  out.push(['burst: peak server RSS (MiB)', f.burst.peakRssMiB, b?.burst.peakRssMiB ?? null, ratio(f.burst.peakRssMiB, b?.burst.peakRssMiB), `< 400 MiB: ${verdict(f.burst.peakRssMiB < 400)}`]);
+  out.push(['burst: flash posted last, median burst alerts before it', f.burst.flashRankMedian ?? '', '', '', `< ${f.burst.alerts - 1} when a backlog forms`]);
+  out.push(['idle: server RSS with readers (MiB)', f.idle.rssMiB, b?.idle.rssMiB ?? null, ratio(f.idle.rssMiB, b?.idle.rssMiB), '']);
+  out.push(['idle: bytes per connection', f.idle.bytesPerConnection, b?.idle.bytesPerConnection ?? null, ratio(f.idle.bytesPerConnection, b?.idle.bytesPerConnection), `≤ 8192: ${verdict(f.idle.bytesPerConnection <= 8192)}`]);
+  out.push(['readers connected (failed) / connect seconds', `${f.readers} (${f.readersFailed}) / ${f.connectSeconds}`, b ? `${b.readers} (${b.readersFailed}) / ${b.connectSeconds}` : null, '', '']);
+  if (r.ingest) {
+    const i = r.ingest;
+    out.push([`ingest: POST /v1/alerts accepted/s (${i.connections} conns)`, i.acceptedPerSecond, '', '', '']);
+    out.push(['ingest: p50 / p99 / max (ms)', `${i.p50Ms} / ${i.p99Ms} / ${i.maxMs}`, '', '', '']);
+    out.push(['ingest: appended to the feed/s; non-2xx; errors', `${i.sentPerSecond}; ${i.non2xx}; ${i.errors}`, '', '', '']);
+  }
+  return out;
+}
+
+export function renderTable(run: RunResult): string {
+  const parts: string[] = [];
+  for (const r of run.results) {
+    parts.push(
+      `### ${r.readers.toLocaleString('en')} readers, ${r.topicsPerReader} topic(s) each, ${r.gatewayProcesses} gateway process(es), ${r.clientProcesses} client processes, ${r.frameBytes}-byte frames`,
+      '',
+      '| metric | Flashwire | floor (bare ws) | Flashwire / floor | target |',
+      '| --- | ---: | ---: | ---: | --- |',
+      ...rows(r).map((row) => `| ${row.map((c) => (c === null ? '' : String(c))).join(' | ')} |`),
+      '',
+    );
+  }
+  parts.push(`Machine: ${run.machine.cpus} × ${run.machine.cpuModel}, ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; load average at start ${run.machine.loadAverage.join(' ')}.`);
+  return parts.join('\n');
+}

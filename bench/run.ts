@@ -1,0 +1,530 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: Flashwire against the floor (a bare `ws` broadcast) on
+ * the same machine, in the same run, with the same reader processes.
+ *
+ * For each reader count N it starts the service (API + worker in one
+ * process, the gateway in another, or several with node:cluster), opens N
+ * readers spread over client processes and loopback addresses, and
+ * measures: POST-to-reader latency over spaced alerts, a burst's
+ * deliveries per second and the gateway's peak memory, idle memory per
+ * connection, then ingest with autocannon. The floor gets the same readers,
+ * the same spaced messages and the same burst, published on Redis pub/sub.
+ *
+ * Every wait has a time limit and every loop a count; children are killed
+ * on exit, however the run ends.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import IORedis from 'ioredis';
+import WebSocket from 'ws';
+import { RedisServer } from '../src/redis/redis-server';
+import { drawLatencyChart } from './chart';
+import { forkModule, freePort, killAll, nextMessage, now, rssSampler, sleep, spawnService, stopChild, treeRss, waitHttpOk } from './procs';
+import type { Collected, Opened, Progress, ToReaders } from './readers';
+import { renderTable, type NResult, type PhaseResult, type RunResult } from './report';
+import { median, pct, round, sorted } from './stats';
+import { alertTopics, readerTopics } from './topics';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
+const PUBLISH_KEY = 'bench-publish-key-0123456789abcdef';
+
+interface Options {
+  readers: number[];
+  alerts: number;
+  burst: number;
+  gateways: number;
+  clientProcs: number | undefined;
+  topics: number;
+  spacingMs: number;
+  ingestSeconds: number;
+  ingestConnections: number;
+  floor: boolean;
+  docs: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    const n = () => {
+      const x = Number(v());
+      if (!Number.isInteger(x) || x < 0) throw new Error(`${a} needs a whole number`);
+      return x;
+    };
+    switch (a) {
+      case '--readers': o.readers = v().split(',').map(Number); break;
+      case '--alerts': o.alerts = n(); break;
+      case '--burst': o.burst = n(); break;
+      case '--gateways': o.gateways = n(); break;
+      case '--client-procs': o.clientProcs = n(); break;
+      case '--topics': o.topics = n(); break;
+      case '--spacing-ms': o.spacingMs = n(); break;
+      case '--ingest-seconds': o.ingestSeconds = n(); break;
+      case '--ingest-connections': o.ingestConnections = n(); break;
+      case '--no-floor': o.floor = false; break;
+      case '--docs': o.docs = true; break;
+      case '--help':
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs]\n');
+        process.exit(0);
+      default: throw new Error(`unknown option ${a} (try --help)`);
+    }
+  }
+  if (o.readers.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--readers needs whole numbers');
+  if (o.topics < 1 || o.topics > 100) throw new Error('--topics must be 1..100 (FLASHWIRE_MAX_TOPICS_PER_CONNECTION)');
+  return o;
+}
+
+
+const FIXTURE = {
+  headline: 'Stoltenberg: Ukraine Belongs in NATO',
+  summary:
+    "NATO Secretary-General Jens Stoltenberg, on his first visit to Kyiv since Russia's invasion, declared that Ukraine's \"rightful place\" is in the alliance and pledged more support.",
+  url: 'https://example.org/news/stoltenberg-ukraine-belongs-in-nato',
+};
+
+/** One system under test, seen by the measuring loop. */
+interface Target {
+  name: 'flashwire' | 'floor';
+  /** WebSocket URL up to the query; readers append their topics. */
+  urlBase: string;
+  pid: number;
+  /** Sends alert k of a phase; answers the time it was handed over. */
+  send(phase: 's' | 'b', k: number, priority: string): Promise<number>;
+  /** How long each send took to be answered (the POST's 202), ms. */
+  accepted: number[];
+  stop(): Promise<void>;
+}
+
+class ReaderFleet {
+  constructor(readonly procs: ChildProcess[], readonly counts: number[]) {}
+
+  static async open(target: Target, n: number, procCount: number, topics: number): Promise<{ fleet: ReaderFleet; seconds: number; open: number; failed: number; firstError?: string }> {
+    const procs: ChildProcess[] = [];
+    const counts: number[] = [];
+    // A fresh /16 of loopback per fleet: ports left in TIME_WAIT by the last fleet are not in the way.
+    const a = 10 + Math.floor(Math.random() * 200);
+    const b = Math.floor(Math.random() * 250);
+    const t0 = Date.now();
+    const opened: Promise<Opened>[] = [];
+    let base = 0;
+    for (let i = 0; i < procCount; i++) {
+      const count = Math.floor(n / procCount) + (i < n % procCount ? 1 : 0);
+      const p = forkModule(path.join(__dirname, 'readers.js'), []);
+      procs.push(p);
+      counts.push(count);
+      const firstIndex = base;
+      base += count;
+      opened.push(nextMessage(p, (m: Opened) => (m.ev === 'opened' ? m : undefined), 180_000, 'readers open'));
+      const cmd: ToReaders = { cmd: 'open', urlBase: target.urlBase, topics, firstIndex, count, localAddress: `127.${a}.${b}.${i + 1}`, inFlight: 64, timeoutMs: 150_000 };
+      p.send(cmd);
+    }
+    const results = await Promise.all(opened);
+    return {
+      fleet: new ReaderFleet(procs, counts),
+      seconds: (Date.now() - t0) / 1000,
+      open: results.reduce((s, r) => s + r.open, 0),
+      failed: results.reduce((s, r) => s + r.failed, 0),
+      firstError: results.find((r) => r.firstError)?.firstError,
+    };
+  }
+
+  private ask<T>(cmd: ToReaders, ev: string, timeoutMs = 30_000): Promise<T[]> {
+    return Promise.all(
+      this.procs.map((p) => {
+        const answer = nextMessage(p, (m: { ev: string }) => (m.ev === ev ? (m as T) : undefined), timeoutMs, `readers ${cmd.cmd}`);
+        p.send(cmd);
+        return answer;
+      }),
+    );
+  }
+
+  async phase(phase: 's' | 'b', alerts: number, flashSeq: number): Promise<void> {
+    await this.ask<Progress>({ cmd: 'phase', phase, alerts, flashSeq }, 'progress');
+  }
+
+  async progress(): Promise<{ perSeq: number[]; total: number; closed: number }> {
+    const all = await this.ask<Progress>({ cmd: 'progress' }, 'progress');
+    const perSeq = all[0]!.perSeq.map((_, k) => all.reduce((s, p) => s + (p.perSeq[k] ?? 0), 0));
+    return { perSeq, total: all.reduce((s, p) => s + p.total, 0), closed: all.reduce((s, p) => s + p.closed, 0) };
+  }
+
+  collect(): Promise<Collected[]> {
+    return this.ask<Collected>({ cmd: 'collect' }, 'collected', 60_000);
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.procs) if (p.connected) p.send({ cmd: 'exit' });
+    await Promise.all(this.procs.map((p) => Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000).then(() => p.kill('SIGKILL'))])));
+  }
+}
+
+/** Waits until `done` holds, polling; false when `limitMs` passed or nothing moved for `stallMs`. */
+async function waitUntil(poll: () => Promise<number>, target: number, limitMs: number, stallMs: number, everyMs = 20): Promise<boolean> {
+  const start = Date.now();
+  let last = -1;
+  let lastMove = Date.now();
+  for (let i = 0; i < 1_000_000; i++) {
+    const v = await poll();
+    if (v >= target) return true;
+    if (v !== last) {
+      last = v;
+      lastMove = Date.now();
+    }
+    if (Date.now() - start > limitMs || Date.now() - lastMove > stallMs) return false;
+    await sleep(everyMs);
+  }
+  return false;
+}
+
+async function measure(target: Target, n: number, o: Options, procCount: number, log: (s: string) => void): Promise<PhaseResult & { latencies: Float64Array }> {
+  await sleep(1500);
+  const rssBefore = treeRss(target.pid);
+  log(`${target.name}: opening ${n} readers from ${procCount} processes`);
+  const { fleet, seconds, open, failed, firstError } = await ReaderFleet.open(target, n, procCount, o.topics);
+  try {
+    if (failed > 0) log(`${target.name}: ${failed} readers failed to open (${firstError})`);
+    await sleep(3000);
+    const rssIdle = treeRss(target.pid);
+    log(`${target.name}: ${open} readers open in ${round(seconds)} s; RSS ${mib(rssBefore)} -> ${mib(rssIdle)} MiB`);
+
+    // Spaced alerts: the next is sent once every reader has the last (or 10 s passed).
+    await fleet.phase('s', o.alerts, -1);
+    const t0: number[] = [];
+    let spacedTimeouts = 0;
+    for (let k = 0; k < o.alerts; k++) {
+      t0[k] = await target.send('s', k, 'urgent');
+      const ok = await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000);
+      if (!ok) spacedTimeouts++;
+      await sleep(o.spacingMs);
+    }
+    const spaced = await fleet.collect();
+    const lat: number[] = [];
+    const lastReader: number[] = [];
+    const appendToLast: number[] = [];
+    let spacedLost = 0;
+    let spacedDup = 0;
+    for (let k = 0; k < o.alerts; k++) {
+      let max = 0;
+      for (const c of spaced) {
+        for (let r = 0; r < c.readers; r++) {
+          const t = c.times[r * o.alerts + k] as number;
+          if (t === 0) {
+            spacedLost++;
+            continue;
+          }
+          lat.push(t - t0[k]!);
+          if (t - t0[k]! > max) max = t - t0[k]!;
+        }
+      }
+      lastReader.push(max);
+      const appended = Math.max(...spaced.map((c) => c.appendedAt[k] ?? 0));
+      if (target.name === 'flashwire' && appended > 0) appendToLast.push(t0[k]! + max - appended);
+    }
+    for (const c of spaced) spacedDup += c.duplicates;
+    const s = sorted(lat);
+
+    // Burst: every alert at once; the last one posted is a flash.
+    const flashSeq = target.name === 'flashwire' ? o.burst - 1 : -1;
+    await fleet.phase('b', o.burst, flashSeq);
+    const sampler = rssSampler(target.pid);
+    const b0 = now();
+    let sendEnd = 0;
+    const sending = (async () => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < o.burst) {
+            const k = next++;
+            await target.send('b', k, k === flashSeq ? 'flash' : 'routine');
+          }
+        }),
+      );
+      sendEnd = now();
+    })();
+    const expected = open * o.burst;
+    await waitUntil(async () => (await fleet.progress()).total, expected, 180_000, 15_000, 50);
+    await sending;
+    const peakRss = sampler.stop();
+    const burst = await fleet.collect();
+    const received = burst.reduce((x, c) => x + c.received, 0);
+    const firstRx = Math.min(...burst.map((c) => c.first || Infinity));
+    const lastRx = Math.max(...burst.map((c) => c.last));
+    const ranks = burst.flatMap((c) => c.flashRanks);
+    const closed = (await fleet.progress()).closed;
+    const result: PhaseResult & { latencies: Float64Array } = {
+      readers: open,
+      readersFailed: failed,
+      connectSeconds: round(seconds, 2),
+      idle: { rssBeforeMiB: mib(rssBefore), rssMiB: mib(rssIdle), bytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, open)) },
+      spaced: {
+        alerts: o.alerts,
+        p50Ms: round(pct(s, 50), 2),
+        p90Ms: round(pct(s, 90), 2),
+        p99Ms: round(pct(s, 99), 2),
+        maxMs: round(pct(s, 100), 2),
+        lastReaderMedianMs: round(median(lastReader), 2),
+        lastReaderMaxMs: round(Math.max(...lastReader), 2),
+        appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
+        acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
+        lost: spacedLost,
+        duplicates: spacedDup,
+        timeouts: spacedTimeouts,
+      },
+      burst: {
+        alerts: o.burst,
+        expected,
+        delivered: received,
+        lost: expected - received,
+        duplicates: burst.reduce((x, c) => x + c.duplicates, 0),
+        seconds: round((lastRx - b0) / 1000, 3),
+        deliveriesPerSecond: Math.round(received / ((lastRx - b0) / 1000)),
+        fanoutSeconds: round((lastRx - firstRx) / 1000, 3),
+        sendSeconds: round((sendEnd - b0) / 1000, 3),
+        peakRssMiB: mib(peakRss),
+        flashRankMedian: ranks.length ? median(ranks) : null,
+        readersClosedByServer: closed,
+      },
+      latencies: s,
+    };
+    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} ms; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
+    return result;
+  } finally {
+    await fleet.close();
+  }
+}
+
+function mib(bytes: number): number {
+  return round(bytes / 1024 / 1024, 1);
+}
+
+function alertBody(phase: 's' | 'b' | 'i', k: number, priority: string, topics: string[]): string {
+  return JSON.stringify({ headline: `fwb:${phase}:${k} ${FIXTURE.headline}`, summary: FIXTURE.summary, url: FIXTURE.url, topics, priority });
+}
+
+async function startFlashwire(redisUrl: string, o: Options, prefix: string): Promise<{ target: Target; apiUrl: string; stopAll(): Promise<void> }> {
+  const apiPort = await freePort();
+  const gwPort = await freePort();
+  const common = {
+    ...process.env,
+    REDIS_URL: redisUrl,
+    HOST: '0.0.0.0',
+    FLASHWIRE_PREFIX: prefix,
+    FLASHWIRE_PUBLISH_KEY: PUBLISH_KEY,
+    FLASHWIRE_MAX_CONNECTIONS: '1000000',
+    FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000',
+    FLASHWIRE_SHUTDOWN_GRACE_MS: '2000',
+  };
+  const api = await spawnService(MAIN_JS, { ...common, PORT: String(apiPort), FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_LOG_LEVEL: 'warn' }, 0);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  await waitHttpOk(`${apiUrl}/readyz`);
+  // The gateway logs at info: it logs only its lifecycle, and "listening" tells us each process is up.
+  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways);
+  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` };
+  const topics = alertTopics(o.topics);
+  const target: Target = {
+    name: 'flashwire',
+    urlBase: `ws://127.0.0.1:${gwPort}/v1/stream?`,
+    pid: gw.pid!,
+    accepted: [],
+    async send(phase, k, priority) {
+      const body = alertBody(phase, k, priority, topics);
+      const t = now();
+      const res = await fetch(`${apiUrl}/v1/alerts`, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      if (res.status !== 202) throw new Error(`POST /v1/alerts answered ${res.status}`);
+      if (phase === 's') this.accepted.push(now() - t);
+      return t;
+    },
+    stop: () => stopChild(gw),
+  };
+  return { target, apiUrl, stopAll: async () => void (await Promise.all([stopChild(gw), stopChild(api)])) };
+}
+
+async function startFloor(redisUrl: string, o: Options, frameTemplate: string): Promise<Target> {
+  const port = await freePort();
+  const channel = `bench-floor-${process.pid}`;
+  const child = forkModule(path.join(__dirname, 'floor-server.js'), [], { ...process.env, PORT: String(port), REDIS_URL: redisUrl, FLOOR_CHANNEL: channel, FLOOR_PROCESSES: String(o.gateways) });
+  await nextMessage(child, (m: { ev?: string }) => (m.ev === 'floor-ready' ? true : undefined), 30_000, 'floor start');
+  const pub = new IORedis(redisUrl);
+  const [head, tail] = frameTemplate.split('\u0000') as [string, string];
+  return {
+    name: 'floor',
+    urlBase: `ws://127.0.0.1:${port}/?`,
+    pid: child.pid!,
+    accepted: [],
+    async send(phase, k) {
+      const t = now();
+      await pub.publish(channel, `${head}${phase}:${k}${tail}`);
+      return t;
+    },
+    async stop() {
+      pub.disconnect();
+      await stopChild(child);
+    },
+  };
+}
+
+/** Opens one reader in this process to learn the exact frame Flashwire sends, so the floor sends the same bytes. */
+async function captureFrame(target: Target, topics: number): Promise<string> {
+  const ws = new WebSocket(`${target.urlBase}topics=${readerTopics(0, topics)}`, { perMessageDeflate: false });
+  const got = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no frame captured within 20 s')), 20_000);
+    ws.on('message', (d) => {
+      const text = String(d);
+      if (!text.includes('"headline":"fwb:c:0 ')) return;
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  await target.send('c' as 's', 0, 'urgent');
+  const frame = await got;
+  target.accepted.length = 0;
+  ws.close();
+  return frame.replace('"headline":"fwb:c:0 ', '"headline":"fwb:\u0000 ');
+}
+
+async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Options, log: (s: string) => void): Promise<NResult['ingest']> {
+  const redis = new IORedis(redisUrl);
+  const feedKey = `${prefix}:feed`;
+  const before = await redis.xlen(feedKey);
+  let i = 0;
+  log(`ingest: autocannon, ${o.ingestConnections} connections, ${o.ingestSeconds} s`);
+  const t0 = Date.now();
+  const r = await autocannon({
+    url: `${apiUrl}/v1/alerts`,
+    method: 'POST',
+    connections: o.ingestConnections,
+    duration: o.ingestSeconds,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${PUBLISH_KEY}` },
+    // Each request a different body and no Idempotency-Key: each one is a new alert.
+    requests: [{ setupRequest: (req) => ({ ...req, body: alertBody('i', i++, 'routine', ['ingest']) }) }],
+  });
+  const accepted = r['2xx'];
+  // The worker may still be appending: the sent rate counts until the feed holds them all.
+  await waitUntil(async () => (await redis.xlen(feedKey)) - before, accepted, 60_000, 10_000, 100);
+  const sentSeconds = (Date.now() - t0) / 1000;
+  const inFeed = (await redis.xlen(feedKey)) - before;
+  redis.disconnect();
+  return {
+    connections: o.ingestConnections,
+    seconds: o.ingestSeconds,
+    acceptedPerSecond: Math.round(accepted / o.ingestSeconds),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    sentPerSecond: Math.round(inFeed / sentSeconds),
+    notInFeed: accepted - inFeed,
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flashwire-bench-'));
+  const redisPort = await freePort();
+  const redisServer = new RedisServer({ dir, port: redisPort });
+  await redisServer.start();
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  log(`redis-server on ${redisUrl} (AOF, appendfsync always, as the service's default); data in ${dir}`);
+  const run: RunResult = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverage: os.loadavg().map((x) => round(x, 2)) },
+    options: { ...o },
+    results: [],
+  };
+  try {
+    for (const n of o.readers) {
+      const procCount = o.clientProcs ?? Math.max(2, Math.ceil(n / 5000));
+      const prefix = `b${Date.now().toString(36)}`;
+      const fw = await startFlashwire(redisUrl, o, prefix);
+      let flashwire: Awaited<ReturnType<typeof measure>>;
+      let frame: string;
+      let ingestResult: NResult['ingest'] | null = null;
+      try {
+        frame = await captureFrame(fw.target, o.topics);
+        flashwire = await measure(fw.target, n, o, procCount, log);
+        if (o.ingestSeconds > 0) ingestResult = await ingest(fw.apiUrl, redisUrl, prefix, o, log);
+      } finally {
+        await fw.stopAll();
+      }
+      let floor: Awaited<ReturnType<typeof measure>> | null = null;
+      if (o.floor) {
+        const target = await startFloor(redisUrl, o, frame);
+        try {
+          floor = await measure(target, n, o, procCount, log);
+        } finally {
+          await target.stop();
+        }
+      }
+      const { latencies: fwLat, ...fwRest } = flashwire;
+      const floorRest = floor ? (({ latencies: _l, ...rest }) => rest)(floor) : null;
+      run.results.push({
+        readers: n,
+        topicsPerReader: o.topics,
+        gatewayProcesses: o.gateways,
+        clientProcesses: procCount,
+        frameBytes: Buffer.byteLength(frame.replace('\u0000', 's:0')),
+        flashwire: fwRest,
+        floor: floorRest,
+        ingest: ingestResult,
+        latencyCdf: { flashwire: cdf(fwLat), floor: floor ? cdf(floor.latencies) : null },
+      });
+    }
+  } finally {
+    await redisServer.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const table = renderTable(run);
+  process.stdout.write(table + '\n');
+  const resultsDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const json = JSON.stringify(run, null, 2) + '\n';
+  const svg = drawLatencyChart(run);
+  fs.writeFileSync(path.join(resultsDir, `${stamp}.json`), json);
+  fs.writeFileSync(path.join(resultsDir, `${stamp}.svg`), svg);
+  log(`wrote bench/results/${stamp}.json and .svg`);
+  if (o.docs) {
+    fs.writeFileSync(path.join(ROOT, 'docs/perf-results.json'), json);
+    fs.writeFileSync(path.join(ROOT, 'docs/perf-latency.svg'), svg);
+    log('wrote docs/perf-results.json and docs/perf-latency.svg');
+  }
+}
+
+/** The latency distribution at 101 percentiles (0..100), for the chart. */
+function cdf(s: Float64Array): number[] {
+  return Array.from({ length: 101 }, (_, p) => round(p === 0 ? (s[0] ?? NaN) : pct(s, p), 2));
+}
+
+const hardStop = setTimeout(() => {
+  process.stderr.write('bench: 30 minutes passed; stopping\n');
+  killAll();
+  process.exit(2);
+}, 30 * 60_000);
+hardStop.unref();
+process.on('exit', killAll);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
