@@ -56,7 +56,7 @@ export class Gateway {
   /** Who opened each reader, so a revoked key's readers can be found. */
   private readonly principals = new WeakMap<Reader, Principal>();
   /** Counters for metrics and tests. */
-  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0 };
+  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0, maxBufferedAtCutOff: 0 };
 
   constructor(readonly deps: GatewayDeps) {
     this.feed = new Feed(deps.redis, deps.keys);
@@ -126,9 +126,10 @@ export class Gateway {
    */
   async openReader(o: OpenReaderOptions): Promise<Reader> {
     const s = this.settings;
-    const reader = new Reader(randomUUID(), o.transport, { maxBufferedBytes: s.FLASHWIRE_MAX_BUFFERED_BYTES, maxPendingEvents: 10_000 }, () => {
+    const reader = new Reader(randomUUID(), o.transport, { maxBufferedBytes: s.FLASHWIRE_MAX_BUFFERED_BYTES, maxPendingEvents: 10_000 }, (_r, bufferedBytes) => {
       this.stats.slowDisconnects++;
-      this.deps.log.info({ connectionId: reader.id }, 'slow reader cut off (4008)');
+      this.stats.maxBufferedAtCutOff = Math.max(this.stats.maxBufferedAtCutOff, bufferedBytes);
+      this.deps.log.info({ connectionId: reader.id, bufferedBytes }, 'slow reader cut off (4008)');
     });
     const { granted, refused } = grant(o.principal, o.requested);
     const kept = granted.slice(0, s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION);

@@ -33,8 +33,8 @@ export class Reader implements HubMember {
     readonly id: string,
     readonly transport: Transport,
     private readonly limits: ReaderLimits,
-    /** Told when the reader is cut off for being slow. */
-    private readonly onSlow: (reader: Reader) => void = () => undefined,
+    /** Told when the reader is cut off for being slow, with the bytes it held then (its peak: writes stop here). */
+    private readonly onSlow: (reader: Reader, bufferedBytes: number) => void = () => undefined,
   ) {}
 
   get closed(): boolean {
@@ -107,7 +107,8 @@ export class Reader implements HubMember {
   }
 
   private cutOff(): void {
+    const held = this.transport.bufferedAmount;
     this.close(CLOSE.tooSlow, 'too slow: resume with since');
-    this.onSlow(this);
+    this.onSlow(this, held);
   }
 }
