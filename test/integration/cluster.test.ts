@@ -111,5 +111,14 @@ describe('Redis Cluster', () => {
     expect(holding[0]!.some((k) => k.startsWith(`${prefix}:bull:alerts:`))).toBe(true);
     expect(holding[0]).toContain(`${prefix}:feed`);
     reader.close();
+
+    // The CLI reaches the cluster the same way: an admin key it makes opens the dashboard.
+    const cli = spawnSync(process.execPath, [path.resolve(__dirname, '../../dist/src/cli/main.js'), 'keys', 'create', '--name', 'ops', '--scopes', 'admin', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env(prefix) },
+    });
+    expect(cli.stderr).toBe('');
+    const { secret } = JSON.parse(cli.stdout) as { secret: string };
+    expect((await fetch(`${url}/admin/queues`, { headers: { Authorization: `Bearer ${secret}` } })).status).toBe(200);
   });
 });

@@ -1,15 +1,17 @@
 /**
  * `flashwire keys create|list|revoke`: API keys, managed in Redis directly
- * (REDIS_URL, or the private server's socket under FLASHWIRE_DATA_DIR), so
+ * (REDIS_URL, Sentinel, Cluster, or the private server's socket under FLASHWIRE_DATA_DIR), so
  * no key is needed to make the first one. Secrets are stored hashed and
  * printed once, at creation.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import IORedis, { type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadSettings, SettingsError } from '../../../config/settings';
 import { ApiKeyStore, parseScopes } from '../../auth/api-keys';
+import { connect, describeTarget, waitReady, type RedisTarget } from '../../redis/connection';
 import { Keys } from '../../redis/keys';
+import { topologyFromSettings, TopologyError } from '../../redis/topology';
 import { CliError } from '../cli-error';
 
 async function withStore<T>(fn: (store: ApiKeyStore) => Promise<T>): Promise<T> {
@@ -21,12 +23,17 @@ async function withStore<T>(fn: (store: ApiKeyStore) => Promise<T>): Promise<T> 
     throw err;
   }
   const socket = path.resolve(settings.FLASHWIRE_DATA_DIR, 'redis.sock');
-  const where = settings.REDIS_URL ?? `unix:${socket}`;
-  const options = { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3000 };
-  const redis: Redis = settings.REDIS_URL ? new IORedis(settings.REDIS_URL, options) : new IORedis({ ...options, path: socket });
-  redis.on('error', () => undefined);
+  let target: RedisTarget;
   try {
-    await redis.connect();
+    target = topologyFromSettings(settings) ?? (settings.REDIS_URL ? { url: settings.REDIS_URL } : { path: socket });
+  } catch (err) {
+    if (err instanceof TopologyError) throw new CliError(err.message);
+    throw err;
+  }
+  const where = describeTarget(target);
+  const redis: Redis = connect(target, 'command', 'flashwire:cli');
+  try {
+    await waitReady(redis, 3000);
   } catch (err) {
     redis.disconnect();
     throw new CliError(`cannot reach Redis at ${where} (${(err as Error).message}); set REDIS_URL, or start flashwire so its private redis-server runs`);
