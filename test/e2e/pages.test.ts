@@ -72,6 +72,7 @@ describe('the pages in Chromium', () => {
     await consolePage.fill('#topics', 'World News, europe');
     await consolePage.fill('#url', 'ftp://example.org/x');
     await consolePage.click('#compose button[type="submit"]');
+    await consolePage.waitForSelector('#compose .form-message[data-kind="error"]');
     await expect(consolePage.textContent('#compose .field-error[data-for="headline"]')).resolves.toMatch(/empty/);
     await expect(consolePage.textContent('#compose .field-error[data-for="topics"]')).resolves.toMatch(/lowercase/);
     await expect(consolePage.textContent('#compose .field-error[data-for="url"]')).resolves.toMatch(/http/);
@@ -146,8 +147,12 @@ describe('the pages in Chromium', () => {
     await card(reader, sports.body.id).waitFor();
     // Subscribing on the open connection (a subscribe frame) brings world in.
     await reader.fill('#topics', 'sports, world');
+    await reader.evaluate(() => {
+      (window as any).__subscribed = new Promise((r) => (window as any).flashwire.on('subscribed', r));
+    });
     await reader.click('#subscribe button');
-    await reader.waitForFunction(() => (window as any).flashwire.topics.includes('world'));
+    // The server has answered the subscribe frame: world alerts now reach this connection.
+    expect(await reader.evaluate(() => (window as any).__subscribed)).toEqual({ type: 'subscribed', topics: ['world'] });
     const world2 = await postAlert(api.url, { headline: 'World news after subscribing', topics: ['world'] });
     await card(reader, world2.body.id).waitFor();
     expect(await shownIds(reader)).toEqual([world2.body.id, sports.body.id]);
