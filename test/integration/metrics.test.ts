@@ -5,7 +5,7 @@
  */
 import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
-import { startService } from '../helpers/service';
+import { childEnv, spawnService, startService } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
 /** Sums every sample of `name` whose labels include `labels`. */
@@ -151,6 +151,23 @@ describe('metrics', () => {
     } finally {
       await worker?.stop();
       await front.stop();
+    }
+  });
+
+  it('sum every forked process of a gateway started with FLASHWIRE_GATEWAY_PROCESSES, whichever one answers the scrape', async () => {
+    const gw = await spawnService(childEnv(redis.url, uniquePrefix(), { FLASHWIRE_ROLES: 'gateway', FLASHWIRE_GATEWAY_PROCESSES: '2' }), 60_000);
+    try {
+      await eventually(() => gw.logs.filter((l) => l.msg === 'flashwire listening').length === 2, 30_000);
+      // The primary hands connections out round-robin, so readers land on both processes.
+      const readers = await Promise.all(Array.from({ length: 6 }, () => openReader(gw.wsUrl, { topics: 'world' })));
+      for (let i = 0; i < 6; i++) {
+        // A fresh connection each time, so the scrapes too are spread over both processes.
+        const text = await fetch(`${gw.url}/metrics`, { headers: { Connection: 'close' } }).then((r) => r.text());
+        expect(sample(text, 'flashwire_readers', { transport: 'ws' })).toBe(6);
+      }
+      for (const r of readers) r.close();
+    } finally {
+      await gw.stop();
     }
   });
 
