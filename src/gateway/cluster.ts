@@ -21,7 +21,9 @@ export function startClusterPrimary(settings: Settings, log: Logger): boolean {
   const n = settings.FLASHWIRE_GATEWAY_PROCESSES;
   if (n <= 1 || !cluster.isPrimary) return false;
   // Each worker would otherwise start its own private redis-server on one data directory.
-  if (!settings.REDIS_URL) throw new ClusterSettingsError('FLASHWIRE_GATEWAY_PROCESSES above 1 needs REDIS_URL: the processes must share one Redis');
+  if (!settings.REDIS_URL && !settings.REDIS_SENTINELS && !settings.REDIS_CLUSTER_NODES) {
+    throw new ClusterSettingsError('FLASHWIRE_GATEWAY_PROCESSES above 1 needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES: the processes must share one Redis');
+  }
 
   let stopping = false;
   const fork = (): Worker => cluster.fork();
