@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
+import Redis from 'ioredis';
 import { eventually, openReader, postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
@@ -111,5 +112,28 @@ describe('a reader that stops reading', () => {
     // The whole process grew by far less than a buffered flood per stalled reader would cost.
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
     for (const r of others) r.close();
+  });
+
+  it('does not cut off readers that keep up when one burst is bigger than the per-socket limit', async () => {
+    const gw = svc.service.gateway!;
+    const slowBefore = gw.stats.slowDisconnects;
+    const readers = await Promise.all([1, 2].map(() => openReader(svc.wsUrl, { topics: 'burst' })));
+    // 60 events of ~1.3 KB appended in one transaction: the tail reads them in one go (~80 KB > 16 KiB).
+    const admin = new Redis(redis.url);
+    const tx = admin.multi();
+    const summary = 'y'.repeat(1024);
+    for (let i = 0; i < 60; i++) {
+      const alert = { id: `burst-${i}`, headline: `burst ${i}`, topics: ['burst'], priority: 'urgent', createdAt: new Date().toISOString(), summary };
+      tx.xadd(`${svc.prefix}:feed`, '*', 'type', 'alert', 'alert', alert.id, 'topics', 'burst', 'exp', '', 'body', `"alert":${JSON.stringify(alert)}`);
+    }
+    await tx.exec();
+    admin.disconnect();
+    for (const r of readers) {
+      const got = await r.waitForCount('alert', 60, 15_000);
+      expect(got.map((f) => f.alert.id)).toEqual(Array.from({ length: 60 }, (_, i) => `burst-${i}`));
+      expect(r.ws.readyState).toBe(r.ws.OPEN);
+    }
+    expect(gw.stats.slowDisconnects).toBe(slowBefore);
+    for (const r of readers) r.close();
   });
 });
