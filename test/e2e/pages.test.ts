@@ -124,6 +124,33 @@ describe('the pages in Chromium', () => {
     await consolePage.close();
   });
 
+  it('schedules an alert for a time from the console, and retracts it before it is sent', async () => {
+    const consolePage = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await consolePage.goto(`${api.url}/console`);
+    await consolePage.fill('#key', PUBLISH_KEY);
+    await consolePage.fill('#headline', 'Embargoed: budget published at noon');
+    await consolePage.fill('#topics', 'business');
+    await consolePage.check('input[name="when"][value="at"]');
+    // datetime-local takes the newsroom's local time, without a zone.
+    const local = await consolePage.evaluate(() => {
+      const d = new Date(Date.now() + 3600_000);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+    });
+    await consolePage.fill('#sendAt', local);
+    await consolePage.click('#compose button[type="submit"]');
+    const accepted = await consolePage.waitForSelector('#compose .form-message[data-kind="ok"]');
+    const id = /Accepted: (\S+) \(scheduled\)/.exec((await accepted.textContent()) ?? '')![1]!;
+    const resource = (await (await fetch(`${api.url}/v1/alerts/${id}`)).json()) as { status: string; sendAt: string };
+    expect(resource.status).toBe('scheduled');
+    expect(Math.abs(Date.parse(resource.sendAt) - Date.now() - 3600_000)).toBeLessThan(120_000);
+    await consolePage.waitForSelector('#report dd[data-field="status"]:text-is("scheduled")');
+    await consolePage.fill('#r-reason', 'Budget delayed');
+    await consolePage.click('#retract button[type="submit"]');
+    await consolePage.waitForSelector('#report dd[data-field="status"]:text-is("retracted")');
+    await consolePage.close();
+  });
+
   it('renders headlines as text, never as HTML', async () => {
     const reader = await readerPage();
     const headline = '<img src=x onerror="window.__owned=1"><b>Bold</b> & <script>window.__owned=2</script>';
@@ -160,6 +187,19 @@ describe('the pages in Chromium', () => {
     await reader.click('#tabs button[data-topic="sports"]');
     expect(await card(reader, world2.body.id).isHidden()).toBe(true);
     expect(await card(reader, sports.body.id).isVisible()).toBe(true);
+    await reader.click('#tabs button[data-topic=""]');
+    // Unfollowing sports (an unsubscribe frame) stops sports alerts.
+    await reader.evaluate(() => {
+      (window as any).__unsubscribed = new Promise((r) => (window as any).flashwire.on('unsubscribed', r));
+    });
+    await reader.fill('#topics', 'world');
+    await reader.click('#subscribe button');
+    expect(await reader.evaluate(() => (window as any).__unsubscribed)).toEqual({ type: 'unsubscribed', topics: ['sports'] });
+    const sportsLater = await postAlert(api.url, { headline: 'Not followed any more', topics: ['sports'] });
+    const world3 = await postAlert(api.url, { headline: 'Still followed', topics: ['world'] });
+    await card(reader, world3.body.id).waitFor({ state: 'attached' });
+    expect(await shownIds(reader)).not.toContain(sportsLater.body.id);
+    expect(await card(reader, world3.body.id).isVisible()).toBe(true);
     await reader.close();
   });
 
