@@ -46,7 +46,9 @@ export function drawLatencyChart(run: RunResult): string {
   out.push(`<line x1="${M.l}" y1="${M.t + ph}" x2="${M.l + pw}" y2="${M.t + ph}" stroke="#333"/>`);
   out.push(`<line x1="${M.l}" y1="${M.t}" x2="${M.l}" y2="${M.t + ph}" stroke="#333"/>`);
   out.push(`<text x="${M.l + pw / 2}" y="${H - 14}" text-anchor="middle">milliseconds after the POST (floor: after the PUBLISH)</text>`);
-  let legendY = M.t + 14;
+  // The legend sits bottom right, where CDFs never go (high latency at low percentiles).
+  const entries = run.results.reduce((n, r) => n + (r.latencyCdf.floor ? 2 : 1), 0);
+  let legendY = M.t + ph - 8 - 16 * (entries - 1);
   run.results.forEach((r, i) => {
     const color = COLORS[i % COLORS.length]!;
     const series: [string, number[] | null, string][] = [
@@ -57,8 +59,8 @@ export function drawLatencyChart(run: RunResult): string {
       if (!cdf) continue;
       const pts = cdf.map((ms, p) => `${x(ms).toFixed(1)},${y(p).toFixed(1)}`).join(' ');
       out.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"/>`);
-      out.push(`<line x1="${M.l + pw - 250}" y1="${legendY - 4}" x2="${M.l + pw - 222}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
-      out.push(`<text x="${M.l + pw - 216}" y="${legendY}">${esc(label)} (p99 ${cdf[99]} ms)</text>`);
+      out.push(`<line x1="${M.l + pw - 290}" y1="${legendY - 4}" x2="${M.l + pw - 262}" y2="${legendY - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
+      out.push(`<text x="${M.l + pw - 256}" y="${legendY}">${esc(label)} (p99 ${cdf[99]} ms)</text>`);
       legendY += 16;
     }
   });

@@ -5,7 +5,14 @@ export interface PhaseResult {
   readers: number;
   readersFailed: number;
   connectSeconds: number;
-  idle: { rssBeforeMiB: number; rssMiB: number; bytesPerConnection: number };
+  idle: {
+    rssBeforeMiB: number;
+    rssMiB: number;
+    /** RSS growth from no readers to N, divided by N. */
+    bytesPerConnection: number;
+    /** RSS growth over the second half of the readers, divided by their number: no fixed costs. */
+    marginalBytesPerConnection: number;
+  };
   spaced: {
     alerts: number;
     p50Ms: number;
@@ -106,6 +113,7 @@ export function rows(r: NResult): Row[] {
   out.push(['burst: flash posted last, median burst alerts before it', f.burst.flashRankMedian ?? '', '', '', `< ${f.burst.alerts - 1} when a backlog forms`]);
   out.push(['idle: server RSS with readers (MiB)', f.idle.rssMiB, b?.idle.rssMiB ?? null, ratio(f.idle.rssMiB, b?.idle.rssMiB), '']);
   out.push(['idle: bytes per connection', f.idle.bytesPerConnection, b?.idle.bytesPerConnection ?? null, ratio(f.idle.bytesPerConnection, b?.idle.bytesPerConnection), `≤ 8192: ${verdict(f.idle.bytesPerConnection <= 8192)}`]);
+  out.push(['idle: bytes per connection, second half only (marginal)', f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection ?? null, ratio(f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection), '']);
   out.push(['readers connected (failed) / connect seconds', `${f.readers} (${f.readersFailed}) / ${f.connectSeconds}`, b ? `${b.readers} (${b.readersFailed}) / ${b.connectSeconds}` : null, '', '']);
   if (r.ingest) {
     const i = r.ingest;

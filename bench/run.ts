@@ -108,7 +108,7 @@ interface Target {
 class ReaderFleet {
   constructor(readonly procs: ChildProcess[], readonly counts: number[]) {}
 
-  static async open(target: Target, n: number, procCount: number, topics: number): Promise<{ fleet: ReaderFleet; seconds: number; open: number; failed: number; firstError?: string }> {
+  static async open(target: Target, n: number, procCount: number, topics: number, firstReader = 0): Promise<{ fleet: ReaderFleet; seconds: number; open: number; failed: number; firstError?: string }> {
     const procs: ChildProcess[] = [];
     const counts: number[] = [];
     // A fresh /16 of loopback per fleet: ports left in TIME_WAIT by the last fleet are not in the way.
@@ -116,7 +116,7 @@ class ReaderFleet {
     const b = Math.floor(Math.random() * 250);
     const t0 = Date.now();
     const opened: Promise<Opened>[] = [];
-    let base = 0;
+    let base = firstReader;
     for (let i = 0; i < procCount; i++) {
       const count = Math.floor(n / procCount) + (i < n % procCount ? 1 : 0);
       const p = forkModule(path.join(__dirname, 'readers.js'), []);
@@ -190,7 +190,18 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
   await sleep(1500);
   const rssBefore = treeRss(target.pid);
   log(`${target.name}: opening ${n} readers from ${procCount} processes`);
-  const { fleet, seconds, open, failed, firstError } = await ReaderFleet.open(target, n, procCount, o.topics);
+  // Two halves, each from its own processes: the second half's growth is the marginal cost of a connection, free of fixed costs (heap spaces growing once).
+  const half = Math.floor(n / 2);
+  const procHalf = Math.max(1, Math.floor(procCount / 2));
+  const a = await ReaderFleet.open(target, half, procHalf, o.topics);
+  await sleep(3000);
+  const rssHalf = treeRss(target.pid);
+  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, o.topics, half);
+  const fleet = new ReaderFleet([...a.fleet.procs, ...b.fleet.procs], [...a.fleet.counts, ...b.fleet.counts]);
+  const seconds = a.seconds + b.seconds;
+  const open = a.open + b.open;
+  const failed = a.failed + b.failed;
+  const firstError = a.firstError ?? b.firstError;
   try {
     if (failed > 0) log(`${target.name}: ${failed} readers failed to open (${firstError})`);
     await sleep(3000);
@@ -265,7 +276,12 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
       readers: open,
       readersFailed: failed,
       connectSeconds: round(seconds, 2),
-      idle: { rssBeforeMiB: mib(rssBefore), rssMiB: mib(rssIdle), bytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, open)) },
+      idle: {
+        rssBeforeMiB: mib(rssBefore),
+        rssMiB: mib(rssIdle),
+        bytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, open)),
+        marginalBytesPerConnection: Math.round((rssIdle - rssHalf) / Math.max(1, b.open)),
+      },
       spaced: {
         alerts: o.alerts,
         p50Ms: round(pct(s, 50), 2),
