@@ -107,6 +107,8 @@ export class WsTransport implements Transport {
   private scheduled = false;
   /** The pending run: adjacent frames in one arena, as [runStart, runEnd) of runBuffer. */
   private runBuffer: ArrayBuffer | undefined;
+  /** The run's first frame: written as it is when the run holds only it (a single alert, the common case). */
+  private runFirst: Buffer | undefined;
   private runStart = 0;
   private runEnd = 0;
   /** Set once the pending frames are not adjacent: all of them, in order. */
@@ -132,6 +134,7 @@ export class WsTransport implements Transport {
     const f = frameOf(e);
     if (this.pendingBytes === 0) {
       this.runBuffer = f.buffer as ArrayBuffer;
+      this.runFirst = f;
       this.runStart = f.byteOffset;
       this.runEnd = f.byteOffset + f.length;
       if (!this.scheduled) {
@@ -179,6 +182,7 @@ export class WsTransport implements Transport {
     const run = spill ? undefined : this.runSlice();
     this.spill = undefined;
     this.runBuffer = undefined;
+    this.runFirst = undefined;
     this.pendingBytes = 0;
     const socket = this.socket!;
     // A socket that went away meanwhile: the reader resumes with `since`.
@@ -188,6 +192,8 @@ export class WsTransport implements Transport {
   }
 
   private runSlice(): Buffer {
+    const first = this.runFirst!;
+    if (this.runEnd - this.runStart === first.length) return first;
     return Buffer.from(this.runBuffer!, this.runStart, this.runEnd - this.runStart);
   }
 }
