@@ -3,6 +3,8 @@
  * parts (API, BullMQ worker, feed, gateway sockets), and the endpoint can be
  * closed with a key.
  */
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { childEnv, spawnService, startService } from '../helpers/service';
@@ -48,6 +50,24 @@ async function openSse(url: string, topics: string): Promise<{ alerts: () => num
   })();
   return { alerts: () => text.split('\nevent: alert\n').length - 1 + (text.startsWith('event: alert\n') ? 1 : 0), close: () => ac.abort() };
 }
+
+const STALLED_WS_CLIENT = `
+import socket, sys, time, base64, os
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+s.connect(('127.0.0.1', int(sys.argv[1])))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(('GET /v1/stream?topics=flood HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n'
+  'Sec-WebSocket-Key: ' + key + '\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n').encode())
+head = b''
+while b'\\r\\n\\r\\n' not in head:
+  chunk = s.recv(1)
+  if not chunk: break
+  head += chunk
+print(head.split(b'\\r\\n')[0].decode(), flush=True)
+time.sleep(120)
+`;
 
 describe('metrics', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -151,6 +171,35 @@ describe('metrics', () => {
     } finally {
       await worker?.stop();
       await front.stop();
+    }
+  });
+
+  it('count a reader cut off for being too slow', async () => {
+    const svc = await startService(redis.url, { FLASHWIRE_MAX_BUFFERED_BYTES: String(16 * 1024), FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '100000' });
+    // A raw client that completes the handshake and never reads, with tiny
+    // kernel buffers so the backlog lands in the gateway (as in stream-slow.test.ts).
+    const stalled = spawn('python3', ['-c', STALLED_WS_CLIENT, String(svc.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const before = await scrape(svc.url);
+      const keeping = await openReader(svc.wsUrl, { topics: 'flood' });
+      const status = await new Promise<string>((resolve) => readline.createInterface({ input: stalled.stdout! }).once('line', resolve));
+      expect(status).toBe('HTTP/1.1 101 Switching Protocols');
+      await eventually(async () => sample(await scrape(svc.url), 'flashwire_readers', { transport: 'ws' }) === 2);
+      const summary = 'x'.repeat(1024);
+      for (let wave = 0; wave < 15; wave++) {
+        const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => postAlert(svc.url, { headline: `flood ${wave * 10 + i}`, summary, topics: ['flood'] })));
+        for (const r of rs) expect(r.status).toBe(202);
+      }
+      await keeping.waitForCount('alert', 150, 30_000);
+      const after = await eventually(async () => {
+        const t = await scrape(svc.url);
+        return sample(t, 'flashwire_readers', { transport: 'ws' }) === 1 ? t : undefined;
+      }, 10_000);
+      expect(sample(after, 'flashwire_slow_reader_disconnects_total') - sample(before, 'flashwire_slow_reader_disconnects_total')).toBe(1);
+      keeping.close();
+    } finally {
+      stalled.kill('SIGKILL');
+      await svc.stop();
     }
   });
 
