@@ -89,7 +89,6 @@ export const SETTINGS = {
   FLASHWIRE_SHUTDOWN_GRACE_MS: setting(int(0, 120_000), '5000', 'ms', 'time to let readers go with 1001 and finish in-flight jobs before the process exits'),
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'alerts per key per minute', 'ten a second is far above any newsroom and stops a runaway script'),
   FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
-  FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
   FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'SPEC.md: request bodies are at most 64 KiB'),
   FLASHWIRE_METRICS_KEY: setting(z.string().min(16, 'must be at least 16 characters').optional(), undefined, 'secret', 'none: /metrics is open, as Prometheus scrapes expect inside a private network; set it when the port is reachable from outside'),
 } as const;
