@@ -40,7 +40,7 @@ describe('the queue dashboard at /admin/queues', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="flashwire admin"/);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect((await res.json()).status).toBe(401);
+    expect(((await res.json()) as { status: number }).status).toBe(401);
     // The dashboard's own API and assets are behind the same check.
     expect((await get('/admin/queues/api/queues')).status).toBe(401);
   });
@@ -54,7 +54,7 @@ describe('the queue dashboard at /admin/queues', () => {
     for (const auth of [`Bearer ${PUBLISH_KEY}`, `Bearer ${subscribeKey}`, basic('x', subscribeKey)]) {
       const res = await get('/admin/queues', auth);
       expect(res.status).toBe(403);
-      expect((await res.json()).detail).toMatch(/lacks the "admin" scope/);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/lacks the "admin" scope/);
     }
   });
 
@@ -84,7 +84,7 @@ describe('the queue dashboard at /admin/queues', () => {
     const embargoed = await postAlert(svc.url, { headline: 'must not go early', topics: ['world'], sendAt: new Date(Date.now() + 3_600_000).toISOString() });
     const res = await fetch(`${svc.url}/admin/queues/api/queues/alerts/${embargoed.body.id}/promote`, { method: 'PUT', headers: { Authorization: `Bearer ${adminKey}` } });
     expect(res.status).toBe(405);
-    const status = await fetch(`${svc.url}/v1/alerts/${embargoed.body.id}`).then((r) => r.json());
+    const status = (await fetch(`${svc.url}/v1/alerts/${embargoed.body.id}`).then((r) => r.json())) as { status: string };
     expect(status.status).toBe('scheduled');
   });
 });
