@@ -12,6 +12,10 @@ import { childEnv } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
 export { ResumingReader };
+
+// Each fault test starts several processes and waits out lock expiries; on a
+// loaded 2-core machine that can pass the 60 s default without anything wrong.
+jest.setTimeout(120_000);
 export type FaultRedis = Awaited<ReturnType<typeof startRedis>>;
 
 export function faultRedis(): Promise<FaultRedis> {
