@@ -4,6 +4,8 @@
  * run as two services so the gateway can be cut and restarted on its port
  * while alerts keep being accepted.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { FIXTURE, eventually, postAlert } from '../helpers/clients';
@@ -21,7 +23,8 @@ type HTMLElement = any;
 type NotificationOptions = any;
 class EventTarget {}
 
-const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+// docs/screenshots is refreshed on request only, so `npm test` leaves the tree clean.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? path.resolve(__dirname, '../../docs/screenshots') : fs.mkdtempSync(path.join(os.tmpdir(), 'fw-shots-'));
 
 describe('the pages in Chromium', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -45,6 +48,7 @@ describe('the pages in Chromium', () => {
     await gateway?.stop();
     await api?.stop();
     await redis?.cleanup();
+    if (!process.env.UPDATE_SCREENSHOTS) fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
   });
 
   async function readerPage(query = '', init?: () => void): Promise<Page> {
@@ -283,7 +287,7 @@ describe('the pages in Chromium', () => {
     await context.close();
   });
 
-  it('saves screenshots of both pages', async () => {
+  it('saves screenshots of both pages (UPDATE_SCREENSHOTS=1 writes them to docs/screenshots)', async () => {
     const reader = await readerPage();
     const topics = ['world', 'europe/ukraine', 'nato'];
     const post = async (body: Record<string, unknown>) => (await postAlert(api.url, body)).body.id as string;
@@ -317,6 +321,7 @@ describe('the pages in Chromium', () => {
     await consolePage.click('#compose button[type="submit"]');
     await consolePage.waitForSelector('#compose .field-error[data-for="topics"]:visible');
     await consolePage.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
+    for (const f of ['reader.png', 'console.png']) expect(fs.statSync(path.join(SCREENSHOTS, f)).size).toBeGreaterThan(10_000);
     await consolePage.close();
     await reader.close();
   });
