@@ -94,8 +94,8 @@ export function forkModule(modulePath: string, args: string[], env: NodeJS.Proce
 }
 
 /** Spawns `node dist/src/main.js` and resolves once it logs that it listens (once per cluster worker). */
-export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, timeoutMs = 60_000): Promise<ChildProcess> {
-  const child = track(spawn(process.execPath, [mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ChildProcess> {
+  const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += String(d);

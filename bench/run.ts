@@ -45,10 +45,12 @@ interface Options {
   ingestConnections: number;
   floor: boolean;
   docs: boolean;
+  /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+  gatewayNodeArgs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -73,8 +75,9 @@ function parseArgs(argv: string[]): Options {
       case '--ingest-connections': o.ingestConnections = n(); break;
       case '--no-floor': o.floor = false; break;
       case '--docs': o.docs = true; break;
+      case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs]\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
@@ -344,7 +347,7 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string): Pro
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitHttpOk(`${apiUrl}/readyz`);
   // The gateway logs at info: it logs only its lifecycle, and "listening" tells us each process is up.
-  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways);
+  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs);
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` };
   const topics = alertTopics(o.topics);
   const target: Target = {
