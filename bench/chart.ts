@@ -28,8 +28,9 @@ export function drawLatencyChart(run: RunResult): string {
   const xMax = niceMax(Math.max(1, ...p99s) * 1.1);
   const pw = W - M.l - M.r;
   const ph = H - M.t - M.b;
-  const x = (ms: number) => M.l + (Math.min(ms, xMax) / xMax) * pw;
-  const y = (p: number) => M.t + ph - (p / 100) * ph;
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  const x = (ms: number) => r1(M.l + (Math.min(ms, xMax) / xMax) * pw);
+  const y = (p: number) => r1(M.t + ph - (p / 100) * ph);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
