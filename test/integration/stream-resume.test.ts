@@ -91,7 +91,7 @@ describe('resume with since', () => {
     const since = (await r.waitFor((f) => f.type === 'alert' && f.alert.id === second.body.id)).eventId;
     r.close();
     const third = await postAlert(cached.url, { headline: 'mem 3', topics: ['memory'] });
-    await eventually(async () => (await fetch(`${cached.url}/v1/alerts/${third.body.id}`).then((x) => x.json())).status === 'sent');
+    await eventually(async () => (await fetch(`${cached.url}/v1/alerts/${third.body.id}`).then((x) => x.json() as Promise<any>)).status === 'sent');
     // Let the tail hand the event on before resuming.
     await eventually(() => cached.service.gateway!.stats.eventsTailed > 0);
 
@@ -166,7 +166,7 @@ describe('resume with since', () => {
         const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => postAlert(small.url, { headline: `retained ${batch}-${i}`, topics: ['retain'] })));
         last = rs[rs.length - 1]!;
       }
-      await eventually(async () => (await fetch(`${small.url}/v1/alerts/${last.body.id}`).then((x) => x.json())).status === 'sent');
+      await eventually(async () => (await fetch(`${small.url}/v1/alerts/${last.body.id}`).then((x) => x.json() as Promise<any>)).status === 'sent');
       const admin = new Redis(redis.url);
       // Trimming is approximate (whole stream nodes): at least the limit is kept, and far fewer than 211.
       const length = await admin.xlen(`${small.prefix}:feed`);

@@ -150,7 +150,7 @@ describe('Server-Sent Events at /v1/events', () => {
     first.close();
     const missed = [] as string[];
     for (const h of ['two', 'three']) missed.push((await postAlert(svc.url, { headline: h, topics: ['resume-sse'] })).body.id);
-    await eventually(async () => (await fetch(`${svc.url}/v1/alerts/${missed[1]}`).then((r) => r.json())).status === 'sent');
+    await eventually(async () => (await fetch(`${svc.url}/v1/alerts/${missed[1]}`).then((r) => r.json() as Promise<any>)).status === 'sent');
 
     // The URL still carries an older since, as an EventSource reconnecting to its original URL would.
     const again = await openSse(svc.url, { topics: 'resume-sse', since: '0-0' }, { 'Last-Event-ID': seen.id! });
@@ -168,8 +168,8 @@ describe('Server-Sent Events at /v1/events', () => {
   it('resumes from ?since= when there is no Last-Event-ID', async () => {
     const a = await postAlert(svc.url, { headline: 'since one', topics: ['since-sse'] });
     const b = await postAlert(svc.url, { headline: 'since two', topics: ['since-sse'] });
-    await eventually(async () => (await fetch(`${svc.url}/v1/alerts/${b.body.id}`).then((r) => r.json())).status === 'sent');
-    const aEventId = (await fetch(`${svc.url}/v1/alerts/${a.body.id}`).then((r) => r.json())).eventId as string;
+    await eventually(async () => (await fetch(`${svc.url}/v1/alerts/${b.body.id}`).then((r) => r.json() as Promise<any>)).status === 'sent');
+    const aEventId = (await fetch(`${svc.url}/v1/alerts/${a.body.id}`).then((r) => r.json() as Promise<any>)).eventId as string;
     const sse = await openSse(svc.url, { topics: 'since-sse', since: aEventId });
     await sse.waitFor((e) => e.event === 'alert');
     expect(alertEvents(sse).map((e) => JSON.parse(e.data).alert.id)).toEqual([b.body.id]);
