@@ -4,7 +4,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.browser.json ./
-COPY scripts ./scripts
 COPY config ./config
 COPY src ./src
 COPY workers ./workers

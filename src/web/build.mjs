@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const out = path.join(root, 'dist/web');
 fs.rmSync(out, { recursive: true, force: true });
 const common = { bundle: true, format: 'esm', minify: true, target: 'es2022', platform: 'browser', legalComments: 'none', logLevel: 'warning' };

@@ -5,7 +5,7 @@
  * /metrics), and what one alert costs Redis (INFO commandstats and CPU).
  * Bounded: READERS readers, ALERTS alerts, then everything is stopped.
  *
- *   npm run build && node scripts/gateway-cost.mjs [READERS=3000] [ALERTS=40] [GATEWAYS=1]
+ *   npm run build && node bench/gateway-cost.mjs [READERS=3000] [ALERTS=40] [GATEWAYS=1]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
