@@ -43,7 +43,10 @@ describe('the reader', () => {
     r.deliver(ev(5));
     expect(t.events).toEqual([]);
     expect(r.replay([ev(2), ev(3), ev(4)], Date.now())).toBe(true);
+    expect(t.events).toEqual(['2-0', '3-0', '4-0']);
     r.endReplay();
+    // 5 came only through the held live events: the drain must write it.
+    expect(t.events).toEqual(['2-0', '3-0', '4-0', '5-0']);
     r.deliver(ev(5)); // a duplicate from an overlapping path is dropped
     r.deliver(ev(6));
     expect(t.events).toEqual(['2-0', '3-0', '4-0', '5-0', '6-0']);
