@@ -1,14 +1,35 @@
 /**
- * Feed event ids are Redis Stream ids, `<ms>-<seq>`. They only grow, but as
- * strings they do not sort ("9-0" > "10-0"), so compare them here.
+ * Feed event ids are Redis Stream ids, `<ms>-<seq>`: two decimal integers,
+ * each at most 2^64−1, written without leading zeros. Only that canonical
+ * form is an eventId; everything else is malformed, so a cursor that Redis
+ * would refuse (or read as another id) never reaches Redis.
+ *
+ * They only grow, but as strings they do not sort ("9-0" > "10-0"), so
+ * compare them here. This module is the one place ids are checked and
+ * compared: the API, the gateway and the clients (the browser bundle too)
+ * all use it, so it must stay free of Node-only imports.
  */
-export const EVENT_ID_PATTERN = /^\d{1,20}-\d{1,20}$/;
+/** Shape only; `isEventId` also checks the 64-bit range. */
+export const EVENT_ID_PATTERN = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/;
 
-export function isEventId(s: unknown): s is string {
-  return typeof s === 'string' && EVENT_ID_PATTERN.test(s);
+/** 2^64 − 1, the largest part a Redis Stream id can have. */
+const MAX_PART = '18446744073709551615';
+
+function fitsIn64Bits(part: string): boolean {
+  return part.length < MAX_PART.length || (part.length === MAX_PART.length && part <= MAX_PART);
 }
 
-/** Negative when a < b, zero when equal, positive when a > b. */
+/** True for a canonical `MS-SEQ` eventId within 64 bits. */
+export function isEventId(s: unknown): s is string {
+  if (typeof s !== 'string' || s.length > 41 || !EVENT_ID_PATTERN.test(s)) return false;
+  const dash = s.indexOf('-');
+  return fitsIn64Bits(s.slice(0, dash)) && fitsIn64Bits(s.slice(dash + 1));
+}
+
+/**
+ * Negative when a < b, zero when equal, positive when a > b. Both must be
+ * eventIds (`isEventId`): canonical parts compare by length, then digits.
+ */
 export function compareEventIds(a: string, b: string): number {
   const da = a.indexOf('-');
   const db = b.indexOf('-');

@@ -10,16 +10,31 @@ import { parseEntry, type FeedEvent } from './feed-event';
 
 type RawEntry = [string, string[]];
 
+const LAST_POSSIBLE_ID = '18446744073709551615-18446744073709551615';
+
 export class Feed {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {}
 
-  /** Events strictly after `after`, oldest first, at most `count`. */
+  /** Events strictly after `after` (an eventId), oldest first, at most `count`. */
   async after(after: string, count: number): Promise<FeedEvent[]> {
+    // Nothing can follow the largest id, and Redis refuses `(` before it.
+    if (after === LAST_POSSIBLE_ID) return [];
     const raw = (await this.redis.xrange(this.keys.feed, `(${after}`, '+', 'COUNT', count)) as RawEntry[];
     return parseEntries(raw);
+  }
+
+  /**
+   * Reads backwards: entries strictly before `before` (or from the newest
+   * when undefined), newest first, at most `count`, with the id of each raw
+   * entry read, so a caller can page on past entries it skips.
+   */
+  async before(before: string | undefined, count: number): Promise<{ events: FeedEvent[]; lastRead: string | undefined; newest: string | undefined }> {
+    if (before === ZERO_EVENT_ID) return { events: [], lastRead: undefined, newest: undefined };
+    const raw = (await this.redis.xrevrange(this.keys.feed, before === undefined ? '+' : `(${before}`, '-', 'COUNT', count)) as RawEntry[];
+    return { events: parseEntries(raw), lastRead: raw[raw.length - 1]?.[0], newest: raw[0]?.[0] };
   }
 
   /** The newest event id, or 0-0 when the feed is empty. */

@@ -154,7 +154,9 @@ export class Gateway {
       sendRefusals();
       return reader;
     }
-    reader.beginReplay(isEventId(o.since) ? o.since : ZERO_EVENT_ID);
+    // Live events dispatched from here on all follow this position.
+    const livePosition = this.tail.position;
+    reader.beginReplay(isEventId(o.since) ? o.since : livePosition);
     try {
       const plan = await planResume(o.since, this.resumeSource);
       welcome(plan.ok);
@@ -165,7 +167,7 @@ export class Gateway {
         await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4) });
       } else {
         this.stats.resyncs++;
-        reader.send({ type: 'resync', reason: plan.reason });
+        reader.resync(plan.reason, livePosition);
       }
       reader.endReplay();
     } catch (err) {

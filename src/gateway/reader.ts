@@ -72,6 +72,18 @@ export class Reader implements HubMember {
     return !this.closed;
   }
 
+  /**
+   * `since` cannot be honoured: tells the reader (`resync`) and carries on
+   * from `livePosition`, the feed's end when the reader was registered, so
+   * every later event reaches it, whatever its old cursor claimed. On SSE the
+   * frame carries that position as its `id:`, so a plain EventSource forgets
+   * the old cursor too.
+   */
+  resync(reason: string, livePosition: string): void {
+    this.lastWritten = livePosition;
+    if (!this.closed) this.transport.sendControl({ type: 'resync', reason }, livePosition);
+  }
+
   /** Drains what arrived live during the replay and goes live. */
   endReplay(): void {
     const held = this.pending;

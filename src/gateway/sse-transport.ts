@@ -20,9 +20,14 @@ export function sseEventBytes(e: FeedEvent): Buffer {
   return b;
 }
 
-/** Control frames carry no eventId, hence no `id:` line (which would move Last-Event-ID). */
-export function sseControlText(frame: ServerFrame): string {
-  return `event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`;
+/**
+ * Control frames carry no eventId, hence no `id:` line (which would move
+ * Last-Event-ID), except `resync`: its `id:` is where the reader now carries
+ * on from, so an EventSource reconnecting later forgets the cursor that could
+ * not be honoured.
+ */
+export function sseControlText(frame: ServerFrame, cursor?: string): string {
+  return `${cursor !== undefined ? `id: ${cursor}\n` : ''}event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`;
 }
 
 /** A comment line: ignored by EventSource, but it keeps proxies from timing the stream out. */
@@ -48,8 +53,8 @@ export class SseTransport implements Transport {
     if (this.isOpen) this.res.write(sseEventBytes(e));
   }
 
-  sendControl(frame: ServerFrame): void {
-    if (this.isOpen) this.res.write(sseControlText(frame));
+  sendControl(frame: ServerFrame, cursor?: string): void {
+    if (this.isOpen) this.res.write(sseControlText(frame, cursor));
   }
 
   heartbeat(): void {

@@ -10,8 +10,12 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** Writes a feed event using its shared, once-per-event serialization. */
   sendEvent(event: FeedEvent): void;
-  /** Writes a control frame (welcome, resync, error, ...). */
-  sendControl(frame: ServerFrame): void;
+  /**
+   * Writes a control frame (welcome, resync, error, ...). `cursor`, where
+   * given, is the position the reader now resumes from (SSE writes it as the
+   * `id:`, which moves Last-Event-ID; WebSocket frames carry no cursor).
+   */
+  sendControl(frame: ServerFrame, cursor?: string): void;
   /** Closes with a WebSocket close code (SSE ends the response). */
   close(code: number, reason: string): void;
   /** Resolves once the buffer has drained below `bytes`, or the transport closed. */

@@ -5,8 +5,9 @@
  */
 import { z } from 'zod';
 import { alertPayloadSchema } from '../alert/schema';
+import { EVENT_ID_PATTERN, isEventId } from '../feed/event-id';
 
-const eventId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a feed event id like 1714000000000-0');
+const eventId = z.string().regex(EVENT_ID_PATTERN, 'must be a feed event id like 1714000000000-0').refine(isEventId, 'must be a feed event id within 64 bits, like 1714000000000-0');
 const topicList = z.array(z.string(), { error: 'must be an array of topics' }).min(1, 'must list at least one topic');
 
 // ---- client to server ----

@@ -193,4 +193,25 @@ describe('resume with since', () => {
     expect(await r.waitFor((x) => x.type === 'resync')).toEqual({ type: 'resync', reason: 'unknown_since' });
     r.close();
   });
+
+  // After any resync the connection carries on from the feed's end: every
+  // later event for its topics reaches it, whatever the old cursor claimed.
+  describe.each([
+    ['unknown_since', 'a cursor from the future', (): string => `${Date.now() + 86_400_000}-0`],
+    ['unknown_since', 'the largest possible cursor', (): string => '18446744073709551615-18446744073709551615'],
+    ['invalid_since', 'a cursor beyond 64 bits', (): string => '99999999999999999999-0'],
+    ['invalid_since', 'a cursor with leading zeros', (): string => `0${Date.now() + 86_400_000}-0`],
+  ] as const)('after resync (%s: %s)', (reason, _what, since) => {
+    it.each([['from gateway memory', () => cached], ['from the feed in Redis', () => uncached]] as const)('delivers every later event, live (%s)', async (_n, svc) => {
+      const topic = `after-resync-${reason.replace('_', '-')}`;
+      const r = await openReader(svc().wsUrl, { topics: topic, since: since() });
+      expect(r.frames[0]).toMatchObject({ type: 'welcome', resumed: false });
+      expect(await r.waitFor((x) => x.type === 'resync')).toEqual({ type: 'resync', reason });
+      const posted: string[] = [];
+      for (let i = 0; i < 3; i++) posted.push((await postAlert(svc().url, { headline: `live after resync ${i}`, topics: [topic] })).body.id);
+      await r.waitFor((x) => x.type === 'alert' && x.alert.id === posted[2], 20_000);
+      expect(events(r).map((f) => f.alert.id)).toEqual(posted);
+      r.close();
+    });
+  });
 });

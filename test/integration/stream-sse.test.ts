@@ -176,11 +176,29 @@ describe('Server-Sent Events at /v1/events', () => {
     sse.close();
   });
 
-  it('sends a resync event, with no id, for a malformed Last-Event-ID', async () => {
-    const sse = await openSse(svc.url, { topics: 'world' }, { 'Last-Event-ID': 'not-an-id' });
+  // The resync event's id is where the stream now carries on from (the
+  // feed's end), so an EventSource reconnecting later forgets the bad cursor;
+  // and every later event reaches the stream.
+  it.each([
+    ['a malformed Last-Event-ID', { 'Last-Event-ID': 'not-an-id' }, {}, 'invalid_since'],
+    ['a Last-Event-ID beyond 64 bits', { 'Last-Event-ID': '1-99999999999999999999' }, {}, 'invalid_since'],
+    ['a Last-Event-ID from the future', { 'Last-Event-ID': `${Date.now() + 86_400_000}-0` }, {}, 'unknown_since'],
+    ['a since from the future', {}, { since: `${Date.now() + 86_400_000}-5` }, 'unknown_since'],
+  ] as const)('after a resync for %s, moves Last-Event-ID to the feed end and delivers every later event', async (_what, headers, query, reason) => {
+    const topic = `sse-resync-${reason.replace('_', '-')}`;
+    const before = await postAlert(svc.url, { headline: 'before the reader', topics: [topic] });
+    const admin = new Redis(redis.url);
+    await eventually(async () => (await admin.xlen(`${svc.prefix}:feed`)) > 0 && (await fetch(`${svc.url}/v1/alerts/${before.body.id}`).then((x) => x.json() as Promise<any>)).status === 'sent');
+    const end = (await admin.xrevrange(`${svc.prefix}:feed`, '+', '-', 'COUNT', 1))[0]![0];
+    admin.disconnect();
+    const sse = await openSse(svc.url, { topics: topic, ...query }, headers);
     const e = await sse.waitFor((x) => x.event === 'resync');
-    expect(e.id).toBeUndefined();
-    expect(JSON.parse(e.data)).toEqual({ type: 'resync', reason: 'invalid_since' });
+    expect(JSON.parse(e.data)).toEqual({ type: 'resync', reason });
+    expect(e.id).toBe(end);
+    const live: string[] = [];
+    for (let i = 0; i < 2; i++) live.push((await postAlert(svc.url, { headline: `live ${i}`, topics: [topic] })).body.id);
+    await sse.waitFor((x) => x.event === 'alert' && JSON.parse(x.data).alert.id === live[1], 20_000);
+    expect(alertEvents(sse).map((x) => JSON.parse(x.data).alert.id)).toEqual(live);
     sse.close();
   });
 
