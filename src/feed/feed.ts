@@ -31,10 +31,10 @@ export class Feed {
    * when undefined), newest first, at most `count`, with the id of each raw
    * entry read, so a caller can page on past entries it skips.
    */
-  async before(before: string | undefined, count: number): Promise<{ events: FeedEvent[]; lastRead: string | undefined; newest: string | undefined }> {
-    if (before === ZERO_EVENT_ID) return { events: [], lastRead: undefined, newest: undefined };
+  async before(before: string | undefined, count: number): Promise<{ events: FeedEvent[]; read: number; lastRead: string | undefined; newest: string | undefined }> {
+    if (before === ZERO_EVENT_ID) return { events: [], read: 0, lastRead: undefined, newest: undefined };
     const raw = (await this.redis.xrevrange(this.keys.feed, before === undefined ? '+' : `(${before}`, '-', 'COUNT', count)) as RawEntry[];
-    return { events: parseEntries(raw), lastRead: raw[raw.length - 1]?.[0], newest: raw[0]?.[0] };
+    return { events: parseEntries(raw), read: raw.length, lastRead: raw[raw.length - 1]?.[0], newest: raw[0]?.[0] };
   }
 
   /** The newest event id, or 0-0 when the feed is empty. */

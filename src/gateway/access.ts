@@ -1,9 +1,10 @@
 /**
  * Which requested subscriptions a reader gets. Invalid ones are refused
  * with `invalid_topic`, private ones the credential does not grant with
- * `forbidden_topic`; the reader keeps the rest.
+ * `forbidden_topic` (the one rule, auth/grants.ts); the reader keeps the rest.
  */
-import { covers, isPrivateTopic, isValidSubscription } from '../alert/topics';
+import { isValidSubscription } from '../alert/topics';
+import { mayRead } from '../auth/grants';
 import type { Principal } from '../auth/principal';
 import type { StreamErrorCode } from '../protocol/frames';
 
@@ -11,13 +12,6 @@ export interface Refusal {
   topic: string;
   code: StreamErrorCode;
   message: string;
-}
-
-export function mayRead(principal: Principal | undefined, subscription: string): boolean {
-  if (!isPrivateTopic(subscription)) return true;
-  if (!principal) return false;
-  if (principal.kind === 'key') return principal.scopes.includes('subscribe');
-  return principal.topics.some((g) => covers(g, subscription));
 }
 
 export function grant(principal: Principal | undefined, requested: readonly string[]): { granted: string[]; refused: Refusal[] } {

@@ -64,6 +64,44 @@ describe('GET /v1/feed', () => {
     expect((await feed('?limit=1')).body.events).toHaveLength(1);
   });
 
+  it('takes only a canonical MS-SEQ cursor within 64 bits: anything else is a 422 naming after, never a 500', async () => {
+    const now = Date.now();
+    const bad = [`${now}-99999999999999999999`, '99999999999999999999-0', `${now}-18446744073709551616`, '18446744073709551616-0', `0${now}-0`, `${now}-01`, '00-0', `${now}-0-0`, `-${now}-0`, `${now}`, `${now}-`, ` ${now}-0`, `${now}.0-0`, `+${now}-0`];
+    for (const after of bad) {
+      const r = await feed(`?after=${encodeURIComponent(after)}`);
+      expect({ after, status: r.status, paths: r.body.errors?.map((e: any) => e.path) }).toEqual({ after, status: 422, paths: ['after'] });
+    }
+    // The largest ids are well-formed: nothing comes after them.
+    for (const after of ['18446744073709551615-18446744073709551615', `18446744073709551615-0`, `${now + 86_400_000}-18446744073709551615`]) {
+      expect({ after, ...(await feed(`?after=${after}`)) }).toMatchObject({ after, status: 200, body: { events: [], next: null } });
+    }
+  });
+
+  it('answers last=N with the newest N events for the topics, oldest first, and next at the end of the feed', async () => {
+    const posted: string[] = [];
+    for (let i = 0; i < 5; i++) posted.push((await postAlert(svc.url, { headline: `latest ${i}`, topics: [i % 2 ? 'latest/odd' : 'latest'] })).body.id);
+    // Something newer on another topic: not returned, but next is past it.
+    const other = await postAlert(svc.url, { headline: 'elsewhere', topics: ['elsewhere'] });
+    await eventually(async () => (await feed('?topics=elsewhere')).body.events.some((f: any) => f.alert.id === other.body.id));
+    const all = await feed('?topics=latest');
+    const end = (await feed('?topics=*&limit=500')).body;
+    const last3 = await feed('?topics=latest&last=3');
+    expect(last3.status).toBe(200);
+    expect(last3.body.events).toEqual(all.body.events.slice(-3));
+    expect(last3.body.events.map((f: any) => f.alert.id)).toEqual(posted.slice(-3));
+    expect(last3.body.next).toBe(end.events[end.events.length - 1].eventId);
+    // Going on from next misses nothing and repeats nothing.
+    const later = await postAlert(svc.url, { headline: 'latest later', topics: ['latest'] });
+    await eventually(async () => (await feed(`?topics=latest&after=${last3.body.next}`)).body.events.length === 1);
+    expect((await feed(`?topics=latest&after=${last3.body.next}`)).body.events.map((f: any) => f.alert.id)).toEqual([later.body.id]);
+    expect((await feed('?topics=latest&last=500')).body.events).toEqual((await feed('?topics=latest')).body.events);
+    expect((await feed('?topics=nothing-here&last=5')).body).toEqual({ events: [], next: expect.any(String) });
+    for (const q of ['?last=0', '?last=501', '?last=x', `?last=3&after=${last3.body.next}`, '?last=3&limit=3']) {
+      const r = await feed(q);
+      expect({ q, status: r.status, paths: r.body.errors?.map((e: any) => e.path) }).toEqual({ q, status: 422, paths: ['last'] });
+    }
+  });
+
   it('defaults to 100 events a page', async () => {
     for (let i = 0; i < 105; i++) await postAlert(svc.url, { headline: `bulk ${i}`, topics: ['bulk'] });
     await eventually(async () => (await feed('?topics=bulk&limit=500')).body.events.length === 105, 20_000);

@@ -6,7 +6,6 @@
 import { Router, type Request, type Response } from 'express';
 import { newAlertId, ALERT_ID_PATTERN } from '../../alert/ids';
 import { alertInputSchema, alertPatchSchema, retractSchema } from '../../alert/schema';
-import { isPrivateTopic } from '../../alert/topics';
 import { failpoint } from '../../faults/failpoint';
 import { metrics } from '../../metrics/metrics';
 import { enqueueSend } from '../../queue/alert-queue';
@@ -84,7 +83,7 @@ export function alertsRouter(ctx: ApiContext): Router {
     const principal = await readPrincipal(ctx, req);
     const alert = await ctx.alerts.resource(id);
     // An alert the caller may not read is a 404, never a hint that it exists.
-    if (!alert || (alert.topics.some(isPrivateTopic) && !mayReadAlert(principal, alert.topics))) throw new ApiError('not_found', `no alert ${id}`);
+    if (!alert || !mayReadAlert(principal, alert.topics, alert.publishedBy)) throw new ApiError('not_found', `no alert ${id}`);
     res.json(alert);
   });
 

@@ -2,6 +2,10 @@
  * GET /v1/feed: polling catch-up. The same frames the stream sends, oldest
  * first, after a cursor, for the topics asked (`*` when none), without
  * expired alerts or their events.
+ *
+ * `last=N` instead of `after` answers the newest N such events (still oldest
+ * first), read backwards from the feed's end, with `next` set to that end:
+ * what a page shows on load before it goes live with `since=next`.
  */
 import { Router, type Request, type Response } from 'express';
 import { anyCovers, isValidSubscription, parseTopicList } from '../../alert/topics';
@@ -29,6 +33,13 @@ interface FeedQuery {
   topics: string[];
   after: string;
   limit: number;
+  /** Set for `last=N`: the newest N events instead of those after a cursor. */
+  last: number | undefined;
+}
+
+function wholeNumber(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  return /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
 }
 
 function parseQuery(req: Request): FeedQuery {
@@ -39,13 +50,17 @@ function parseQuery(req: Request): FeedQuery {
   const after = rawAfter === undefined || rawAfter === '' ? ZERO_EVENT_ID : rawAfter;
   if (!isEventId(after)) errors.push({ path: 'after', message: 'must be an eventId like 1714000000000-0, as returned in next' });
   const rawLimit = queryString(req.query.limit);
-  let limit: number = FEED_LIMIT.default;
-  if (rawLimit !== undefined) {
-    limit = /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
-    if (!(limit >= FEED_LIMIT.min && limit <= FEED_LIMIT.max)) errors.push({ path: 'limit', message: `must be a whole number from ${FEED_LIMIT.min} to ${FEED_LIMIT.max}` });
+  const limit = wholeNumber(rawLimit, FEED_LIMIT.default);
+  if (!(limit >= FEED_LIMIT.min && limit <= FEED_LIMIT.max)) errors.push({ path: 'limit', message: `must be a whole number from ${FEED_LIMIT.min} to ${FEED_LIMIT.max}` });
+  const rawLast = queryString(req.query.last);
+  let last: number | undefined;
+  if (rawLast !== undefined) {
+    last = wholeNumber(rawLast, NaN);
+    if (!(last >= FEED_LIMIT.min && last <= FEED_LIMIT.max)) errors.push({ path: 'last', message: `must be a whole number from ${FEED_LIMIT.min} to ${FEED_LIMIT.max}` });
+    if (rawAfter !== undefined || rawLimit !== undefined) errors.push({ path: 'last', message: 'reads back from the end of the feed: it takes neither after nor limit' });
   }
   if (errors.length) throw new ApiError('validation_failed', `invalid ${[...new Set(errors.map((e) => e.path))].join(', ')}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
-  return { topics, after, limit };
+  return { topics, after, limit, last };
 }
 
 export function feedRouter(ctx: ApiContext): Router {
@@ -60,6 +75,15 @@ export function feedRouter(ctx: ApiContext): Router {
     if (refused.length) {
       if (!principal) throw new ApiError('unauthorized', `${refused.join(', ')} need a subscriber token or a subscribe key as "Authorization: Bearer …"`, undefined, { 'WWW-Authenticate': 'Bearer realm="flashwire"' });
       throw new ApiError('forbidden', `this credential does not grant ${refused.join(', ')}`);
+    }
+
+    if (q.last !== undefined) {
+      const { events, end } = await newest(feed, q.topics, q.last);
+      res
+        .type('application/json')
+        .set('Cache-Control', 'no-store')
+        .send(`{"events":[${events.map((e) => e.frame).join(',')}],"next":${JSON.stringify(end ?? null)}}`);
+      return;
     }
 
     const events: FeedEvent[] = [];
@@ -91,4 +115,31 @@ export function feedRouter(ctx: ApiContext): Router {
   });
 
   return r;
+}
+
+/**
+ * The newest `n` events for `topics` (not expired), oldest first, read
+ * backwards from the feed's end, and that end: the cursor to carry on from.
+ * Scans at most SCAN_BUDGET entries, like a forward read.
+ */
+async function newest(feed: Feed, topics: readonly string[], n: number): Promise<{ events: FeedEvent[]; end: string | undefined }> {
+  const found: FeedEvent[] = [];
+  const now = Date.now();
+  const page = Math.min(1000, Math.max(n * 2, 100));
+  let before: string | undefined;
+  let end: string | undefined;
+  let scanned = 0;
+  while (found.length < n && scanned < SCAN_BUDGET) {
+    const batch = await feed.before(before, page);
+    end ??= batch.newest;
+    scanned += batch.read;
+    for (const e of batch.events) {
+      if (isExpired(e, now) || !anyCovers(topics, e.topics)) continue;
+      found.push(e);
+      if (found.length === n) break;
+    }
+    if (batch.read < page || batch.lastRead === undefined) break;
+    before = batch.lastRead;
+  }
+  return { events: found.reverse(), end };
 }
