@@ -85,6 +85,7 @@ export const SETTINGS = {
   FLASHWIRE_MAX_TOPICS_PER_CONNECTION: setting(int(1, 10_000), '100', 'topics', 'bounds the index work one connection can cause'),
   FLASHWIRE_MAX_BAD_FRAMES_PER_SECOND: setting(int(1, 10_000), '10', 'frames/s', 'a few mistakes are answered with error frames; a flood is abuse (1008)'),
   FLASHWIRE_MAX_MESSAGES_PER_SECOND: setting(int(1, 100_000), '100', 'frames/s', 'readers send a handful of frames; more is abuse (1008)'),
+  FLASHWIRE_KEY_RECHECK_MS: setting(int(100, 3_600_000), '60000', 'ms', 'gateways re-check the API keys of connected readers this often (and when their pub/sub link comes back), so a revocation announced while the link was down still closes its readers'),
   FLASHWIRE_ALLOWED_ORIGINS: setting(origins, '', 'comma list', 'empty allows every Origin (local use); list your sites in production'),
   FLASHWIRE_SHUTDOWN_GRACE_MS: setting(int(0, 120_000), '5000', 'ms', 'time to let readers go with 1001 and finish in-flight jobs before the process exits'),
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'alerts per key per minute', 'ten a second is far above any newsroom and stops a runaway script'),

@@ -42,6 +42,7 @@ export class Service {
   gateway: Gateway | undefined;
   private ws: WsEndpoint | undefined;
   private sse: SseEndpoint | undefined;
+  private revocations: RevocationListener | undefined;
   private stopping: Promise<void> | undefined;
   private untrackMetrics: (() => void) | undefined;
   readonly keys: Keys;
@@ -85,7 +86,11 @@ export class Service {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
       const gateway = this.gateway;
-      await new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log).start();
+      this.revocations = new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log, {
+        recheck: () => gateway.recheckKeys((hashes) => apiKeys.stillStored(hashes)),
+        recheckMs: s.FLASHWIRE_KEY_RECHECK_MS,
+      });
+      await this.revocations.start();
       this.ws = new WsEndpoint(this.gateway, authenticator);
       this.ws.start();
       this.sse = new SseEndpoint(this.gateway, authenticator);
@@ -138,6 +143,7 @@ export class Service {
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
       await step('gateway', async () => {
+        this.revocations?.stop();
         this.ws?.stop();
         this.sse?.stop();
         await this.gateway?.stop();

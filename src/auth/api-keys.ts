@@ -56,7 +56,14 @@ export class ApiKeyStore {
     const raw = await this.redis.hget(this.keys.apiKeys, h);
     if (!raw) return undefined;
     const k = JSON.parse(raw) as StoredKey;
-    return { kind: 'key', name: k.name, scopes: k.scopes };
+    return { kind: 'key', name: k.name, scopes: k.scopes, keyHash: h };
+  }
+
+  /** Which of these key hashes (from principals' `keyHash`) are still stored, i.e. not revoked. */
+  async stillStored(hashes: readonly string[]): Promise<Set<string>> {
+    if (hashes.length === 0) return new Set();
+    const found = await this.redis.hmget(this.keys.apiKeys, ...hashes);
+    return new Set(hashes.filter((_h, i) => found[i] !== null));
   }
 
   /** Creates a key; the secret is returned here and never stored. */

@@ -9,6 +9,8 @@ export interface KeyPrincipal {
   kind: 'key';
   name: string;
   scopes: readonly Scope[];
+  /** The stored key's hash (never the secret): how a later check finds it still there. None for FLASHWIRE_PUBLISH_KEY. */
+  keyHash?: string;
 }
 
 export interface TokenPrincipal {

@@ -212,6 +212,35 @@ export class Gateway {
     return n;
   }
 
+  /**
+   * Closes, with 4001, every reader whose stored API key is gone. Catches a
+   * revocation this gateway never heard of (announced while its pub/sub link
+   * was down). `stillStored` answers which key hashes still exist.
+   */
+  async recheckKeys(stillStored: (hashes: string[]) => Promise<Set<string>>): Promise<number> {
+    const byHash = new Map<string, Reader[]>();
+    for (const r of this.readers) {
+      const p = this.principals.get(r);
+      if (p?.kind !== 'key' || p.keyHash === undefined) continue;
+      const list = byHash.get(p.keyHash);
+      if (list) list.push(r);
+      else byHash.set(p.keyHash, [r]);
+    }
+    if (byHash.size === 0) return 0;
+    const stored = await stillStored([...byHash.keys()]);
+    let n = 0;
+    for (const [hash, readers] of byHash) {
+      if (stored.has(hash)) continue;
+      for (const r of readers) {
+        r.close(CLOSE.badCredential, 'credential revoked');
+        this.closeReader(r);
+        n++;
+      }
+    }
+    if (n) this.deps.log.info({ readers: n }, 'closed readers whose API key was revoked (found on re-check)');
+    return n;
+  }
+
   /** Frees everything a reader held; safe to call more than once. */
   closeReader(reader: Reader): void {
     if (!this.readers.delete(reader)) return;
