@@ -1,12 +1,14 @@
 /**
  * The reader page, the newsroom console and the browser client in a real
  * headless Chromium against a real service: the api+worker and the gateway
- * run as two services so the gateway can be cut and restarted on its port
- * while alerts keep being accepted.
+ * (which also answers the HTTP read paths) run as two services so the
+ * gateway can be cut and restarted on its port while alerts keep being
+ * accepted.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import IORedis from 'ioredis';
 import type { Browser, Page } from 'playwright-core';
 import { FIXTURE, eventually, postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
@@ -34,7 +36,9 @@ describe('the pages in Chromium', () => {
   const prefix = uniquePrefix();
   let browser: Browser;
 
-  const startGateway = (port = 0) => startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'gateway', PORT: String(port) });
+  // The reader page's process also answers GET /v1/feed (as one address in
+  // front of both roles would), so the page can catch up over HTTP.
+  const startGateway = (port = 0) => startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway', PORT: String(port) });
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -258,6 +262,55 @@ describe('the pages in Chromium', () => {
     expect(await reader.getAttribute('#state', 'data-transport')).toBe('sse');
     expect(await reader.textContent('#state .label')).toContain('Server-Sent Events');
     await cutAndResume(reader, 'resume-sse');
+    await reader.close();
+  });
+
+  it('shows the newest 20 alerts of its topics on load, then live ones above them', async () => {
+    const posted: string[] = [];
+    for (let i = 0; i < 25; i++) posted.push((await postAlert(api.url, { headline: `backlog ${i}`, topics: [i % 2 ? 'backlog/odd' : 'backlog'] })).body.id);
+    await postAlert(api.url, { headline: 'another topic', topics: ['not-backlog'] });
+    await eventually(async () => ((await (await fetch(`${api.url}/v1/alerts/${posted[24]}`)).json()) as { status: string }).status === 'sent');
+    const reader = await readerPage('?topics=backlog');
+    expect(await shownIds(reader)).toEqual(posted.slice(-20).reverse());
+    const live = await postAlert(api.url, { headline: 'backlog live', topics: ['backlog'] });
+    await card(reader, live.body.id).waitFor();
+    expect(await shownIds(reader)).toEqual([live.body.id, ...posted.slice(-20).reverse()]);
+    await reader.close();
+  });
+
+  it('after a resync, catches up from GET /v1/feed by itself and carries on live', async () => {
+    const topic = 'resync-page';
+    const reader = await readerPage(`?topics=${topic}`);
+    const first = await postAlert(api.url, { headline: 'seen live', topics: [topic] });
+    await card(reader, first.body.id).waitFor();
+    await reader.evaluate(() => {
+      (window as any).__resyncs = [];
+      (window as any).flashwire.on('resync', (f: unknown) => (window as any).__resyncs.push(f));
+    });
+
+    // While the reader is away the feed moves on and is trimmed past its
+    // cursor: resuming from it is impossible, a resync is due.
+    await gateway.stop();
+    await reader.waitForSelector('#state[data-state="reconnecting"]');
+    const missed: string[] = [];
+    for (let i = 0; i < 3; i++) missed.push((await postAlert(api.url, { headline: `missed ${i}`, topics: [topic] })).body.id);
+    await eventually(async () => ((await (await fetch(`${api.url}/v1/alerts/${missed[2]}`)).json()) as { status: string }).status === 'sent');
+    const admin = new IORedis(redis.url);
+    await admin.xtrim(`${prefix}:feed`, 'MAXLEN', 2);
+    admin.disconnect();
+    gateway = await startGateway(gatewayPort);
+    await reader.waitForFunction(() => (window as any).__resyncs.length === 1, undefined, { timeout: 30_000 });
+    expect(await reader.evaluate(() => (window as any).__resyncs)).toEqual([{ type: 'resync', reason: 'trimmed' }]);
+
+    // What the feed still holds appears, in order, below nothing newer.
+    await card(reader, missed[2]!).waitFor();
+    expect(await shownIds(reader)).toEqual([missed[2], missed[1], first.body.id]);
+    expect(await reader.locator('.banner:visible').count()).toBe(0);
+    // And it is live: later alerts arrive on top, nothing is dropped.
+    const later: string[] = [];
+    for (let i = 0; i < 2; i++) later.push((await postAlert(api.url, { headline: `after the resync ${i}`, topics: [topic] })).body.id);
+    await card(reader, later[1]!).waitFor();
+    expect(await shownIds(reader)).toEqual([later[1], later[0], missed[2], missed[1], first.body.id]);
     await reader.close();
   });
 

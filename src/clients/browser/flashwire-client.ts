@@ -2,12 +2,15 @@
  * The Flashwire browser client: one live connection to the stream, served
  * by every gateway and api process as an ES module at /client/flashwire.js.
  *
- * It has no dependencies and only type-imports the protocol, so the shipped
- * module is just this file. It reconnects by itself with exponential backoff
+ * It has no dependencies: it type-imports the protocol and bundles the
+ * service's own eventId comparison (feed/event-id.ts). It reconnects by itself with exponential backoff
  * and jitter, resumes from the last eventId it delivered (so nothing is
  * missed at a reconnect), drops anything at or below that eventId (so
  * nothing is shown twice), and falls back to Server-Sent Events where a
- * WebSocket cannot be opened (proxies that refuse the upgrade).
+ * WebSocket cannot be opened (proxies that refuse the upgrade). On
+ * `resync` it forgets its cursor: the connection carries on live from the
+ * feed's end, and the application refetches what it needs over HTTP
+ * (`GET /v1/feed`), then may hand the answer's `next` to `advanceTo()`.
  *
  * ```js
  * import { FlashwireClient } from '/client/flashwire.js';
@@ -17,6 +20,7 @@
  * ```
  */
 import type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame } from '../../protocol/frames';
+import { compareEventIds, isEventId } from '../../feed/event-id';
 
 export type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame };
 export type AlertPayload = AlertFrame['alert'];
@@ -44,7 +48,11 @@ export interface ClientEvents {
   alert: AlertFrame;
   update: UpdateFrame;
   retract: RetractFrame;
-  /** Events after the resume point were trimmed: refetch over HTTP (/v1/feed). */
+  /**
+   * The resume point could not be honoured (trimmed, unknown or invalid): the
+   * client has forgotten it and the connection is live from the feed's end.
+   * Refetch what is needed over HTTP (`GET /v1/feed`).
+   */
   resync: ResyncFrame;
   state: StateEvent;
   welcome: WelcomeFrame;
@@ -74,19 +82,8 @@ export interface FlashwireClientOptions {
 
 type Listener<T> = (event: T) => void;
 
-/** Compares feed event ids (`ms-seq`) as numbers; they outgrow Number, so by digits. */
-export function compareEventIds(a: string, b: string): number {
-  const [am = '', as = ''] = a.split('-');
-  const [bm = '', bs = ''] = b.split('-');
-  return compareDigits(am, bm) || compareDigits(as, bs);
-}
-
-function compareDigits(a: string, b: string): number {
-  a = a.replace(/^0+(?=\d)/, '');
-  b = b.replace(/^0+(?=\d)/, '');
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** Compares feed event ids (`ms-seq`) as numbers: the service's own comparison. */
+export { compareEventIds, isEventId };
 
 const EVENT_TYPES = ['alert', 'update', 'retract'] as const;
 const SSE_TYPES = ['alert', 'update', 'retract', 'resync', 'welcome', 'error'] as const;
@@ -109,7 +106,8 @@ export class FlashwireClient {
     const origin = typeof location !== 'undefined' ? location.origin : 'http://localhost:8080';
     this.base = (options.url ?? origin).replace(/\/+$/, '');
     this.topicSet = new Set(options.topics ?? []);
-    this.lastEventId = options.since;
+    // A malformed cursor would only earn a resync; start live instead.
+    this.lastEventId = isEventId(options.since) ? options.since : undefined;
   }
 
   get state(): ConnectionState {
@@ -137,6 +135,17 @@ export class FlashwireClient {
     this.wanted = true;
     this.open(this.preferred());
     return this;
+  }
+
+  /**
+   * Moves the resume point forward to `eventId` when it is newer than the
+   * last event delivered (or none is held): after the application caught up
+   * over HTTP (`GET /v1/feed`'s `next`), so a reconnect resumes from there
+   * and nothing it already has is delivered again.
+   */
+  advanceTo(eventId: string): void {
+    if (!isEventId(eventId)) return;
+    if (this.lastEventId === undefined || compareEventIds(eventId, this.lastEventId) > 0) this.lastEventId = eventId;
   }
 
   /** Closes for good (until connect() is called again). */
@@ -304,7 +313,7 @@ export class FlashwireClient {
     }
     if ((EVENT_TYPES as readonly string[]).includes(type ?? '')) {
       const id = f.eventId;
-      if (!id) return;
+      if (!isEventId(id)) return;
       // Event ids only grow: anything at or below the last one was shown already.
       if (this.lastEventId && compareEventIds(id, this.lastEventId) <= 0) return;
       this.lastEventId = id;
@@ -312,7 +321,14 @@ export class FlashwireClient {
       if (this.options.ack && this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'ack', eventId: id }));
       return;
     }
-    if (type === 'resync' || type === 'error' || type === 'subscribed' || type === 'unsubscribed') this.emit(type, f as never);
+    if (type === 'resync') {
+      // The old cursor cannot be honoured: keeping it would drop every live
+      // event at or below it. Forget it; the next event delivered sets it.
+      this.lastEventId = undefined;
+      this.emit('resync', f as ResyncFrame);
+      return;
+    }
+    if (type === 'error' || type === 'subscribed' || type === 'unsubscribed') this.emit(type, f as never);
   }
 
   private setState(s: StateEvent): void {

@@ -1,19 +1,32 @@
 /**
  * The reader page (/): a live ticker of alerts by topic. Corrections are
  * applied in place, retractions struck through with their reason.
+ *
+ * On load it shows the newest alerts of its topics (`GET /v1/feed?last=`),
+ * then goes live from the feed position that answer ends at, so nothing
+ * falls between the two. After a `resync` it catches up the same way.
  */
-import { FlashwireClient, type AlertPayload, type StateEvent } from '../../clients/browser/flashwire-client';
+import {
+  FlashwireClient,
+  compareEventIds,
+  type AlertFrame,
+  type AlertPayload,
+  type RetractFrame,
+  type StateEvent,
+  type UpdateFrame,
+} from '../../clients/browser/flashwire-client';
 import { $, clock, el, safeHref } from './dom';
 
 const params = new URLSearchParams(location.search);
 const initialTopics = (params.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 const forced = params.get('transport');
 
-const client = new FlashwireClient({
-  topics: initialTopics,
-  transport: forced === 'sse' || forced === 'websocket' ? forced : 'auto',
-  ack: true,
-});
+/** Alerts shown on load: the newest this many of the page's topics. */
+const BACKLOG_ALERTS = 20;
+/** Events read back to find them (corrections and retractions are events too). */
+const BACKLOG_EVENTS = 100;
+
+type EventFrame = AlertFrame | UpdateFrame | RetractFrame;
 
 const list = $<HTMLOListElement>('#ticker');
 const empty = $('#empty');
@@ -38,7 +51,8 @@ function renderBody(card: HTMLElement, a: AlertPayload): void {
 function card(a: AlertPayload, eventId: string): HTMLLIElement {
   const li = el(
     'li',
-    { class: `alert p-${a.priority}`, 'data-alert-id': a.id, 'data-event-id': eventId, 'data-topics': a.topics.join(' ') },
+    // data-order: the event that first showed the alert; the ticker is sorted by it, newest first.
+    { class: `alert p-${a.priority}`, 'data-alert-id': a.id, 'data-event-id': eventId, 'data-order': eventId, 'data-topics': a.topics.join(' ') },
     el(
       'div',
       { class: 'meta' },
@@ -87,50 +101,120 @@ document.addEventListener('click', (e) => {
   if (b) setFilter(b.dataset.topic ?? '');
 });
 
-client.on('alert', ({ alert, eventId }) => {
-  if (cards.has(alert.id)) return;
+/** Puts a new card where its event falls: live ones on top, caught-up ones below newer cards. */
+function place(li: HTMLLIElement): void {
+  const order = li.dataset.order!;
+  let before: HTMLLIElement | undefined;
+  for (const other of cards.values()) {
+    if (other === li || compareEventIds(other.dataset.order!, order) > 0) continue;
+    if (!before || compareEventIds(other.dataset.order!, before.dataset.order!) > 0) before = other;
+  }
+  if (before) list.insertBefore(li, before);
+  else list.append(li);
+  empty.hidden = true;
+}
+
+function addCard(alert: AlertPayload, eventId: string): HTMLLIElement {
   const li = card(alert, eventId);
   cards.set(alert.id, li);
   addTopics(alert.topics);
   show(li);
-  list.prepend(li);
-  empty.hidden = true;
+  place(li);
+  return li;
+}
+
+/** True when the card already reflects this event or a later one (a refetch can bring older ones). */
+function stale(li: HTMLLIElement, eventId: string): boolean {
+  return compareEventIds(eventId, li.dataset.eventId!) <= 0;
+}
+
+function onAlert({ alert, eventId }: AlertFrame, live: boolean): void {
+  if (cards.has(alert.id)) return;
+  const li = addCard(alert, eventId);
+  if (!live) return;
   if (alert.priority === 'flash') li.classList.add('arrived');
   notify(alert);
-});
+}
 
-client.on('update', ({ alert, eventId }) => {
+function onUpdate({ alert, eventId }: UpdateFrame): void {
   let li = cards.get(alert.id);
-  if (!li) {
-    li = card(alert, eventId);
-    cards.set(alert.id, li);
-    addTopics(alert.topics);
-    show(li);
-    list.prepend(li);
-    empty.hidden = true;
-  }
+  if (!li) li = addCard(alert, eventId);
+  else if (stale(li, eventId)) return;
   renderBody(li, alert);
   li.dataset.eventId = eventId;
   li.classList.add('is-corrected');
   const tag = $('.corrected', li);
   tag.hidden = false;
   tag.textContent = `corrected ${clock(alert.updatedAt)}`.trim();
-});
+}
 
-client.on('retract', ({ id, reason, eventId }) => {
+function onRetract({ id, reason, eventId }: RetractFrame): void {
   const li = cards.get(id);
-  if (!li) return;
+  if (!li || li.classList.contains('is-retracted')) return;
   li.dataset.eventId = eventId;
   li.classList.add('is-retracted');
   const r = $('.retraction', li);
   r.hidden = false;
   r.replaceChildren(el('strong', { text: 'Retracted: ' }), reason);
+}
+
+function apply(f: EventFrame, live: boolean): void {
+  if (f.type === 'alert') onAlert(f, live);
+  else if (f.type === 'update') onUpdate(f);
+  else onRetract(f);
+}
+
+/**
+ * The newest alerts of the page's topics, from GET /v1/feed: applied in feed
+ * order, keeping at most `keep` cards from them. Resolves with the feed
+ * position the answer ends at (undefined when it could not be read).
+ */
+async function catchUp(topics: string[], keep: number): Promise<string | undefined> {
+  const q = new URLSearchParams({ last: String(BACKLOG_EVENTS) });
+  if (topics.length) q.set('topics', topics.join(','));
+  let body: { events: EventFrame[]; next: string | null };
+  try {
+    const res = await fetch(`/v1/feed?${q}`, { headers: { Accept: 'application/json' } });
+    if (!res.ok) return undefined;
+    body = (await res.json()) as typeof body;
+  } catch {
+    return undefined;
+  }
+  const fresh = new Set<string>();
+  for (const f of body.events) {
+    const id = f.type === 'retract' ? f.id : f.alert.id;
+    if (!cards.has(id)) fresh.add(id);
+    apply(f, false);
+  }
+  // Only the newest `keep` of the alerts this answer brought in stay.
+  const added = [...fresh].map((id) => cards.get(id)!).sort((a, b) => compareEventIds(b.dataset.order!, a.dataset.order!));
+  for (const li of added.slice(keep)) {
+    cards.delete(li.dataset.alertId!);
+    li.remove();
+  }
+  if (cards.size === 0) empty.hidden = false;
+  return body.next ?? undefined;
+}
+
+const client = new FlashwireClient({
+  topics: initialTopics,
+  transport: forced === 'sse' || forced === 'websocket' ? forced : 'auto',
+  ack: true,
 });
 
-client.on('resync', ({ reason }) => {
-  const banner = $('#resync');
-  banner.hidden = false;
-  $('.why', banner).textContent = reason;
+client.on('alert', (f) => apply(f, true));
+client.on('update', (f) => apply(f, true));
+client.on('retract', (f) => apply(f, true));
+
+// The stream could not resume from where this page was: it is live again
+// from the feed's end, and the page fetches what it may have missed.
+let catchingUp: Promise<void> | undefined;
+client.on('resync', () => {
+  catchingUp ??= catchUp(client.topics, BACKLOG_EVENTS)
+    .then((next) => {
+      if (next) client.advanceTo(next);
+    })
+    .finally(() => (catchingUp = undefined));
 });
 
 const STATE_TEXT: Record<StateEvent['state'], string> = {
@@ -201,4 +285,8 @@ function notify(a: AlertPayload): void {
 
 // Tests and curious readers can reach the client from the console.
 (window as unknown as { flashwire: FlashwireClient }).flashwire = client;
-client.connect();
+// The newest alerts first, then live from where that answer ends.
+void catchUp(initialTopics, BACKLOG_ALERTS).then((next) => {
+  if (next) client.advanceTo(next);
+  client.connect();
+});
