@@ -118,14 +118,15 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           security: [{}, { bearer: [] }],
           parameters: [
             { name: 'topics', in: 'query', schema: { type: 'string' }, description: 'comma list; none means *' },
-            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^\\d+-\\d+$' }, description: 'an eventId' },
+            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^(0|[1-9]\\d{0,19})-(0|[1-9]\\d{0,19})$' }, description: 'an eventId: MS-SEQ, no leading zeros, each part at most 2^64-1' },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+            { name: 'last', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 }, description: 'instead of after and limit: the newest N events (still oldest first), with next set to the end of the feed' },
           ],
           responses: {
             '200': { description: 'events, each exactly the stream frame', content: json('FeedPage') },
             '401': problem('private/ topic without a credential'),
             '403': problem('credential does not grant the topic'),
-            '422': problem('bad limit or cursor'),
+            '422': problem('bad limit, last or cursor'),
           },
         },
       },
