@@ -180,6 +180,7 @@ async function catchUp(topics: string[], keep: number): Promise<string | undefin
   } catch {
     return undefined;
   }
+  // Alerts this answer brings in (a retraction of one not shown brings none).
   const fresh = new Set<string>();
   for (const f of body.events) {
     const id = f.type === 'retract' ? f.id : f.alert.id;
@@ -187,7 +188,9 @@ async function catchUp(topics: string[], keep: number): Promise<string | undefin
     apply(f, false);
   }
   // Only the newest `keep` of the alerts this answer brought in stay.
-  const added = [...fresh].map((id) => cards.get(id)!).sort((a, b) => compareEventIds(b.dataset.order!, a.dataset.order!));
+  const added = [...fresh]
+    .flatMap((id) => cards.get(id) ?? [])
+    .sort((a, b) => compareEventIds(b.dataset.order!, a.dataset.order!));
   for (const li of added.slice(keep)) {
     cards.delete(li.dataset.alertId!);
     li.remove();
