@@ -314,6 +314,35 @@ describe('the pages in Chromium', () => {
     await reader.close();
   });
 
+  it.each([['websocket'], ['sse']])('the browser client forgets a cursor the server cannot honour and delivers what follows (%s)', async (transport) => {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${gatewayPort}/?topics=client-resync-${transport}`);
+    await page.waitForSelector('#state[data-state="open"]');
+    // A cursor from the future (a restored client, a skewed relay).
+    const since = `${Date.now() + 86_400_000}-0`;
+    await page.evaluate(
+      async ({ since, transport }) => {
+        // The module as the service serves it (a plain import(), which the test's compiler would rewrite).
+        const { FlashwireClient } = await new Function('u', 'return import(u)')('/client/flashwire.js');
+        const got: unknown[] = [];
+        const fw = new FlashwireClient({ topics: [`client-resync-${transport}`], since, transport });
+        fw.on('resync', (f: unknown) => got.push(f));
+        fw.on('alert', (f: any) => got.push(f.alert.id));
+        (window as any).__probe = { fw, got };
+        fw.connect();
+      },
+      { since, transport },
+    );
+    await page.waitForFunction(() => (window as any).__probe.got.length === 1, undefined, { timeout: 15_000 });
+    expect(await page.evaluate(() => (window as any).__probe.got)).toEqual([{ type: 'resync', reason: 'unknown_since' }]);
+    expect(await page.evaluate(() => (window as any).__probe.fw.lastEventId)).toBeUndefined();
+    const live = await postAlert(api.url, { headline: 'after a future cursor', topics: [`client-resync-${transport}`] });
+    await page.waitForFunction(() => (window as any).__probe.got.length === 2, undefined, { timeout: 15_000 });
+    expect(await page.evaluate(() => (window as any).__probe.got[1])).toBe(live.body.id);
+    await page.evaluate(() => (window as any).__probe.fw.close());
+    await page.close();
+  });
+
   it('shows desktop notifications only after the reader allows them', async () => {
     const context = await browser.newContext();
     await context.grantPermissions(['notifications'], { origin: `http://127.0.0.1:${gatewayPort}` });
