@@ -81,7 +81,7 @@ export class Reader implements HubMember {
    */
   resync(reason: string, livePosition: string): void {
     this.lastWritten = livePosition;
-    if (!this.closed) this.transport.sendControl({ type: 'resync', reason }, livePosition);
+    this.send({ type: 'resync', reason }, livePosition);
   }
 
   /** Drains what arrived live during the replay and goes live. */
@@ -91,8 +91,9 @@ export class Reader implements HubMember {
     if (held) for (const e of held) this.write(e);
   }
 
-  send(frame: ServerFrame): void {
-    if (!this.closed) this.transport.sendControl(frame);
+  /** Writes a control frame; `cursor` as for Transport.sendControl. */
+  send(frame: ServerFrame, cursor?: string): void {
+    if (!this.closed) this.transport.sendControl(frame, cursor);
   }
 
   close(code: number, reason: string): void {
