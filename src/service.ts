@@ -24,6 +24,8 @@ import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } fr
 import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
+import { Audience } from './store/audience';
+import { AudiencePublisher } from './gateway/audience-publisher';
 import { createSiteHandler } from './web/site';
 
 export interface ServiceOptions {
@@ -44,6 +46,9 @@ export class Service {
   private sse: SseEndpoint | undefined;
   private stopping: Promise<void> | undefined;
   private untrackMetrics: (() => void) | undefined;
+  private audiencePublisher: AudiencePublisher | undefined;
+  /** Reader counts for GET /v1/audience; webhooks and push add their AudienceSource here. */
+  audience: Audience | undefined;
   readonly keys: Keys;
 
   constructor(readonly options: ServiceOptions) {
@@ -74,7 +79,8 @@ export class Service {
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue });
+      this.audience = new Audience(redis, this.keys);
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
@@ -85,6 +91,8 @@ export class Service {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
       const gateway = this.gateway;
+      this.audiencePublisher = new AudiencePublisher(redis, this.keys, gateway.reports.gatewayId, gateway, log);
+      this.audiencePublisher.start();
       await new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log).start();
       this.ws = new WsEndpoint(this.gateway, authenticator);
       this.ws.start();
@@ -140,6 +148,7 @@ export class Service {
       await step('gateway', async () => {
         this.ws?.stop();
         this.sse?.stop();
+        await this.audiencePublisher?.stop();
         await this.gateway?.stop();
         this.ws?.closeAll();
         this.sse?.closeAll();
