@@ -21,25 +21,11 @@ import { WsTransport } from '../gateway/ws-transport';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
-// prom-client names three of its default gauges with a `_total` suffix,
-// which Prometheus reserves for counters (`promtool check metrics` flags
-// them). They are re-exported under gauge names with the same figures.
-const ACTIVE = [
-  ['active_handles', 'Number of active libuv handles', () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length],
-  ['active_requests', 'Number of active libuv requests', () => (process as unknown as { _getActiveRequests(): unknown[] })._getActiveRequests().length],
-  ['active_resources', 'Number of active resources keeping the event loop alive (process.getActiveResourcesInfo)', () => process.getActiveResourcesInfo().length],
-] as const;
-for (const [name, help, read] of ACTIVE) {
-  registry.removeSingleMetric(`flashwire_nodejs_${name}_total`);
-  new Gauge({
-    name: `flashwire_nodejs_${name}`,
-    help,
-    registers: [registry],
-    collect() {
-      this.set(read());
-    },
-  });
-}
+// prom-client also exports each `nodejs_active_{handles,requests,resources}`
+// gauge's sum as `..._total`, a suffix Prometheus reserves for counters
+// (`promtool check metrics` flags it). The per-type gauges stay; their sum
+// is `sum(flashwire_nodejs_active_handles)`.
+for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`flashwire_nodejs_active_${name}_total`);
 // A forked gateway process answers its primary's collection requests with this registry.
 // (prom-client only starts answering once an AggregatorRegistry exists in the process.)
 if (cluster.isWorker) {
