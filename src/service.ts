@@ -25,6 +25,7 @@ import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
 import { Audience } from './store/audience';
+import { Canary } from './canary/canary';
 import { AudiencePublisher } from './gateway/audience-publisher';
 import { createSiteHandler } from './web/site';
 
@@ -47,6 +48,7 @@ export class Service {
   private stopping: Promise<void> | undefined;
   private untrackMetrics: (() => void) | undefined;
   private audiencePublisher: AudiencePublisher | undefined;
+  private canary: Canary | undefined;
   /** Reader counts for GET /v1/audience; webhooks and push add their AudienceSource here. */
   audience: Audience | undefined;
   readonly keys: Keys;
@@ -116,6 +118,19 @@ export class Service {
       this.server!.listen(s.PORT, s.HOST, () => resolve());
     });
     log.info({ port: this.port, roles }, 'flashwire listening');
+    if (s.FLASHWIRE_CANARY_SECONDS > 0) this.startCanary(apiKeys);
+  }
+
+  /** The canary needs this process's API and gateway: it posts to one and listens on the other. */
+  private startCanary(apiKeys: ApiKeyStore): void {
+    const { settings: s, log } = this.options;
+    if (!s.FLASHWIRE_ROLES.includes('api') || !s.FLASHWIRE_ROLES.includes('gateway')) {
+      log.warn('FLASHWIRE_CANARY_SECONDS is set but this process does not run both the api and gateway roles; no canary here');
+      return;
+    }
+    const host = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST.includes(':') ? `[${s.HOST}]` : s.HOST;
+    this.canary = new Canary({ baseUrl: `http://${host}:${this.port}`, everySeconds: s.FLASHWIRE_CANARY_SECONDS, apiKeys, log });
+    this.canary.start();
   }
 
   /** On a first run with no keys at all, create a publish key and show it once. */
@@ -145,6 +160,7 @@ export class Service {
       // Stop accepting first; in-flight requests and sockets are let go below.
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
+      await step('canary', () => this.canary?.stop());
       await step('gateway', async () => {
         this.ws?.stop();
         this.sse?.stop();
