@@ -5,6 +5,8 @@
  * the 403 for the publishing key itself, 409 for anything not pending, the
  * audit trail, embargoes and retractions of pending alerts.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import IORedis from 'ioredis';
 import { Queue } from 'bullmq';
 import { loadSettings } from '../../config/settings';
@@ -17,6 +19,19 @@ import { getJson, openReader, postAlert, type TestReader } from '../helpers/clie
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { testEnv, uniquePrefix } from '../helpers/settings';
+
+const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 async function post(url: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}${path}`, {
@@ -198,5 +213,25 @@ describe('two-person approval', () => {
     expect(reader.frames.some((f) => f.alert?.id === id)).toBe(false);
     // No retract event for an alert readers never had.
     expect(reader.frames.some((f) => f.type === 'retract' && f.id === id)).toBe(false);
+  });
+
+  it('flashwire approve ID and flashwire reject ID --reason from the command line (npm run build first)', async () => {
+    const a = await postAlert(svc.url, { headline: 'Approve me from the shell', topics: ['world'], priority: 'flash' });
+    const b = await postAlert(svc.url, { headline: 'Reject me from the shell', topics: ['world'], priority: 'flash' });
+    const approved = await cli(['--url', svc.url, 'approve', a.body.id, '--key', editor]);
+    expect(approved.stderr).toBe('');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(new RegExp(`^approved ${a.body.id} \\((queued|sent)\\)`));
+    await reader.waitFor((f) => f.type === 'alert' && f.alert.id === a.body.id, 20_000);
+    const again = await cli(['--url', svc.url, 'approve', a.body.id, '--key', editor]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/409/);
+    const own = await cli(['--url', svc.url, 'approve', b.body.id, '--key', 'test-publish-key-0123456789abcdef']);
+    expect(own.code).not.toBe(0);
+    expect(own.stderr).toMatch(/403/);
+    const rejected = await cli(['--url', svc.url, 'reject', b.body.id, '--reason', 'Not confirmed', '--key', editor]);
+    expect(rejected.code).toBe(0);
+    expect(rejected.stdout).toBe(`rejected ${b.body.id} (rejected): Not confirmed\n`);
+    expect((await getJson(`${svc.url}/v1/alerts/${b.body.id}`)).body.rejection.reason).toBe('Not confirmed');
   });
 });
