@@ -14,6 +14,7 @@
  * plug in as AudienceSources.
  */
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { anyCovers } from '../alert/topics';
 import type { Keys } from '../redis/keys';
 
@@ -23,18 +24,22 @@ export const AUDIENCE_MAX_AGE_MS = 2000;
 export const TRANSPORT_FIELD = { websocket: 'w', sse: 's' } as const;
 
 /** The answer of GET /v1/audience (and of a dry run). */
-export interface AudienceCount {
+export const audienceCountSchema = z.object({
   /** Readers connected now whose subscriptions receive the topics (websocket + sse). */
-  readers: number;
-  websocket: number;
-  sse: number;
+  readers: z.number().int(),
+  websocket: z.number().int(),
+  sse: z.number().int(),
   /** Webhook endpoints that would be called (0 until webhooks are configured). */
-  webhooks: number;
+  webhooks: z.number().int(),
   /** Web Push subscriptions that would be pushed (0 until Web Push is configured). */
-  push: number;
+  push: z.number().int(),
   /** When the oldest figure summed was taken (ISO-8601). */
-  at: string;
-}
+  at: z.string(),
+});
+export type AudienceCount = z.infer<typeof audienceCountSchema>;
+
+/** The answer of POST /v1/alerts?dryRun=true. */
+export const dryRunSchema = z.object({ valid: z.literal(true), audience: audienceCountSchema });
 
 /**
  * Another channel that reaches people. Webhooks and Web Push register one
