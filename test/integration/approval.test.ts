@@ -15,7 +15,7 @@ import { Keys } from '../../src/redis/keys';
 import { QUEUE_NAME } from '../../src/queue/alert-queue';
 import { AlertChanges } from '../../src/store/alert-changes';
 import { APPROVAL_TIMED_OUT, runApprovalTimeout } from '../../workers/fanout.worker';
-import { getJson, openReader, postAlert, type TestReader } from '../helpers/clients';
+import { eventually, getJson, openReader, postAlert, type TestReader } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { testEnv, uniquePrefix } from '../helpers/settings';
@@ -169,6 +169,19 @@ describe('two-person approval', () => {
     // Running it again (a retried job) changes nothing.
     expect(await runApprovalTimeout({ redis: client, keys, settings }, id, async () => undefined)).toBe('not-pending');
     expect((await post(svc.url, `/v1/alerts/${id}/approve`, editor)).status).toBe(409);
+  });
+
+  it('the real worker runs the deadline job: promoted now instead of waiting 900 s, it rejects the pending alert', async () => {
+    const posted = await postAlert(svc.url, { headline: 'Deadline through the queue', topics: ['world'], priority: 'flash' });
+    const id = posted.body.id as string;
+    const job = await queue.getJob(`${id}-approval`);
+    expect(await job!.getState()).toBe('delayed');
+    await job!.promote();
+    const after = await eventually(async () => {
+      const a = (await getJson(`${svc.url}/v1/alerts/${id}`)).body;
+      return a.status === 'rejected' ? a : undefined;
+    }, 20_000);
+    expect(after.rejection).toMatchObject({ reason: 'approval timed out', by: 'flashwire' });
   });
 
   it('the deadline job queues an approved alert whose send job was lost', async () => {
