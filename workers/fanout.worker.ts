@@ -143,7 +143,7 @@ export class FanoutWorker {
     switch (res.outcome) {
       case 'appended':
         log.info({ alertId, eventId: res.eventId, jobId: job.id, attempt: job.attemptsMade + 1 }, 'alert entered the feed');
-        if (res.eventId) observeSent(alertId, res.eventId, job.opts.delay, job.opts.priority);
+        if (res.eventId) observeSent(alertId, res.eventId, job.opts.delay, job.opts.priority, job.timestamp);
         break;
       case 'duplicate':
         log.info({ alertId, eventId: res.eventId }, 'alert already in the feed; nothing appended');

@@ -178,12 +178,17 @@ function queueCounts(): Promise<Record<string, number> | undefined> {
 
 const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
 
-/** Worker: an alert entered the feed. Measured from its ULID's time (= createdAt) plus any embargo. */
-export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined): void {
+/**
+ * Worker: an alert entered the feed. Measured from its ULID's time (= createdAt)
+ * plus any embargo; an alert queued later than that (`queuedAt`: its send
+ * job was added when a second editor approved it) is measured from then, so
+ * time spent waiting for approval is not counted as delivery delay.
+ */
+export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined, queuedAt?: number): void {
   const priority = PRIORITY_NAMES[priorityRank ?? 0] || 'unknown';
   metrics.alertsSent.inc({ priority });
   const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
-  const due = decodeTime(alertId) + (delayMs ?? 0);
+  const due = Math.max(decodeTime(alertId), queuedAt ?? 0) + (delayMs ?? 0);
   if (fedAt > 0 && due > 0) metrics.acceptToFeed.observe({ priority }, Math.max(0, fedAt - due) / 1000);
 }
 
