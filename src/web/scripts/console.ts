@@ -215,12 +215,17 @@ async function previewAudience(): Promise<void> {
   }
 }
 
-function scheduleAudience(): void {
+/** Asks soon after typing stops, then every few seconds: readers come and go. */
+function scheduleAudience(delayMs = 250): void {
   if (audienceTimer) clearTimeout(audienceTimer);
-  audienceTimer = setTimeout(() => void previewAudience(), 250);
+  audienceTimer = setTimeout(() => {
+    void previewAudience().then(() => {
+      if (topicList().length > 0) scheduleAudience(3000);
+    });
+  }, delayMs);
 }
-$('#topics').addEventListener('input', scheduleAudience);
-keyInput.addEventListener('change', scheduleAudience);
+$('#topics').addEventListener('input', () => scheduleAudience());
+keyInput.addEventListener('change', () => scheduleAudience());
 
 // ---- check: a dry run ----
 $<HTMLButtonElement>('#check').addEventListener('click', () => {
