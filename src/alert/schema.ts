@@ -120,15 +120,6 @@ export const alertPatchSchema = z
   .refine((p) => p.headline !== undefined || p.summary !== undefined || p.url !== undefined, 'must change at least one of headline, summary, url');
 export type AlertPatch = z.output<typeof alertPatchSchema>;
 
-/** POST /v1/alerts/{id}/reject: the same shape as a retraction. */
-export const rejectSchema = z.strictObject({
-  reason: z
-    .string({ error: 'must be a string' })
-    .trim()
-    .refine((s) => codePoints(s) >= 1, 'must not be empty')
-    .refine((s) => codePoints(s) <= LIMITS.reasonMax, `must be at most ${LIMITS.reasonMax} characters`),
-});
-
 export const retractSchema = z.strictObject({
   reason: z
     .string({ error: 'must be a string' })
@@ -136,6 +127,9 @@ export const retractSchema = z.strictObject({
     .refine((s) => codePoints(s) >= 1, 'must not be empty')
     .refine((s) => codePoints(s) <= LIMITS.reasonMax, `must be at most ${LIMITS.reasonMax} characters`),
 });
+
+/** POST /v1/alerts/{id}/reject: the same shape as a retraction, `{ "reason" }`. */
+export const rejectSchema = retractSchema;
 
 /** The alert as readers receive it inside `alert` and `update` frames. */
 export const alertPayloadSchema = z.object({
