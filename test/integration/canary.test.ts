@@ -41,7 +41,6 @@ describe('the canary', () => {
         return (gauge(t, 'flashwire_canary_last_success_timestamp_seconds') ?? 0) > 0 ? t : undefined;
       }, 20_000);
       expect(gauge(text, 'flashwire_canary_seconds')).toBeGreaterThan(0);
-      expect(gauge(text, 'flashwire_canary_seconds')).toBeLessThan(30);
 
       // Markers posted after the canary arrived: once they are in, the canary
       // would have been too, had it been sent to these readers.
