@@ -202,14 +202,17 @@ describe('two-person approval', () => {
   });
 
   it('an embargoed alert approved before its sendAt goes at sendAt', async () => {
-    const sendAt = new Date(Date.now() + 6000);
+    // Far enough ahead that the approval surely lands first, even on a loaded machine.
+    const sendAt = new Date(Date.now() + 15_000);
     const posted = await postAlert(svc.url, { headline: 'Embargoed and approved', topics: ['world'], priority: 'flash', sendAt: sendAt.toISOString() });
     expect(posted.body.status).toBe('pending_approval');
     const id = posted.body.id as string;
     const ok = await post(svc.url, `/v1/alerts/${id}/approve`, editor);
     expect(ok.status).toBe(200);
     expect(ok.body.status).toBe('scheduled');
-    const frame = await reader.waitFor((f) => f.type === 'alert' && f.alert.id === id, 30_000);
+    const send = await queue.getJob(id);
+    expect(send!.timestamp + (send!.opts.delay ?? 0)).toBeGreaterThanOrEqual(sendAt.getTime() - 5);
+    const frame = await reader.waitFor((f) => f.type === 'alert' && f.alert.id === id, 45_000);
     expect(Date.parse(frame.alert.sentAt)).toBeGreaterThanOrEqual(sendAt.getTime());
   });
 
