@@ -45,6 +45,12 @@ const origins = z
   .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
   .pipe(z.array(z.string().regex(/^https?:\/\/[^/]+$|^\*$/, 'must be a comma list of origins like https://news.example or *')));
 
+const approvalPriorities = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(['flash', 'bulletin', 'urgent', 'routine'], { error: 'must be a comma list of flash, bulletin, urgent, routine' })))
+  .transform((list) => [...new Set(list)]);
+
 /** One row of the settings table: how it is parsed, its default, its unit and why. */
 interface SettingSpec<T> {
   schema: z.ZodType<T>;
@@ -91,6 +97,9 @@ export const SETTINGS = {
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'alerts per key per minute', 'ten a second is far above any newsroom and stops a runaway script'),
   FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
   FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'SPEC.md: request bodies are at most 64 KiB'),
+  FLASHWIRE_APPROVAL_PRIORITIES: setting(approvalPriorities, '', 'comma list of priorities', 'empty: every alert goes out on one editor\'s word; list e.g. flash,bulletin to have a second editor (a key with the approve scope) approve those first'),
+  FLASHWIRE_APPROVAL_TIMEOUT_SECONDS: setting(int(10, 30 * 24 * 3600), '900', 'seconds', 'an alert nobody approved within 15 minutes is stale news: it is rejected ("approval timed out") rather than sent late'),
+  FLASHWIRE_CANARY_SECONDS: setting(int(0, 24 * 3600).refine((n) => n === 0 || n >= 10, 'must be 0 (off) or at least 10'), '0', 'seconds', 'off: set it (e.g. 60) to post a routine canary alert on private/flashwire-canary that often, through API, queue, worker, feed and gateway, and export its end-to-end time'),
   FLASHWIRE_METRICS_KEY: setting(z.string().min(16, 'must be at least 16 characters').optional(), undefined, 'secret', 'none: /metrics is open, as Prometheus scrapes expect inside a private network; set it when the port is reachable from outside'),
 } as const;
 

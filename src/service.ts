@@ -24,6 +24,9 @@ import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } fr
 import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
+import { Audience } from './store/audience';
+import { Canary } from './canary/canary';
+import { AudiencePublisher } from './gateway/audience-publisher';
 import { createSiteHandler } from './web/site';
 
 export interface ServiceOptions {
@@ -45,6 +48,10 @@ export class Service {
   private revocations: RevocationListener | undefined;
   private stopping: Promise<void> | undefined;
   private untrackMetrics: (() => void) | undefined;
+  private audiencePublisher: AudiencePublisher | undefined;
+  private canary: Canary | undefined;
+  /** Reader counts for GET /v1/audience; webhooks and push add their AudienceSource here. */
+  audience: Audience | undefined;
   readonly keys: Keys;
 
   constructor(readonly options: ServiceOptions) {
@@ -75,7 +82,8 @@ export class Service {
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue });
+      this.audience = new Audience(redis, this.keys);
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
@@ -86,6 +94,8 @@ export class Service {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
       const gateway = this.gateway;
+      this.audiencePublisher = new AudiencePublisher(redis, this.keys, gateway.reports.gatewayId, gateway, log);
+      this.audiencePublisher.start();
       this.revocations = new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log, {
         recheck: () => gateway.recheckKeys((hashes) => apiKeys.stillStored(hashes)),
         recheckMs: s.FLASHWIRE_KEY_RECHECK_MS,
@@ -113,6 +123,19 @@ export class Service {
       this.server!.listen(s.PORT, s.HOST, () => resolve());
     });
     log.info({ port: this.port, roles }, 'flashwire listening');
+    if (s.FLASHWIRE_CANARY_SECONDS > 0) this.startCanary(apiKeys);
+  }
+
+  /** The canary needs this process's API and gateway: it posts to one and listens on the other. */
+  private startCanary(apiKeys: ApiKeyStore): void {
+    const { settings: s, log } = this.options;
+    if (!s.FLASHWIRE_ROLES.includes('api') || !s.FLASHWIRE_ROLES.includes('gateway')) {
+      log.warn('FLASHWIRE_CANARY_SECONDS is set but this process does not run both the api and gateway roles; no canary here');
+      return;
+    }
+    const host = s.HOST === '0.0.0.0' || s.HOST === '::' ? '127.0.0.1' : s.HOST.includes(':') ? `[${s.HOST}]` : s.HOST;
+    this.canary = new Canary({ baseUrl: `http://${host}:${this.port}`, everySeconds: s.FLASHWIRE_CANARY_SECONDS, apiKeys, log });
+    this.canary.start();
   }
 
   /** On a first run with no keys at all, create a publish key and show it once. */
@@ -142,10 +165,12 @@ export class Service {
       // Stop accepting first; in-flight requests and sockets are let go below.
       const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
       server?.closeIdleConnections();
+      await step('canary', () => this.canary?.stop());
       await step('gateway', async () => {
         this.revocations?.stop();
         this.ws?.stop();
         this.sse?.stop();
+        await this.audiencePublisher?.stop();
         await this.gateway?.stop();
         this.ws?.closeAll();
         this.sse?.closeAll();

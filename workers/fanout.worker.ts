@@ -7,11 +7,13 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings';
+import type { Priority } from '../src/alert/schema';
 import { failpoint } from '../src/faults/failpoint';
 import { metrics, observeSent } from '../src/metrics/metrics';
-import { QUEUE_NAME, type SendJobData } from '../src/queue/alert-queue';
+import { APPROVAL_TIMEOUT_JOB, createAlertQueue, enqueueSend, QUEUE_NAME, type SendJobData } from '../src/queue/alert-queue';
 import type { Keys } from '../src/redis/keys';
 import { runScript } from '../src/redis/scripts';
+import { AlertChanges } from '../src/store/alert-changes';
 import { AlertStore, toPayload } from '../src/store/alert-store';
 
 export interface FanoutWorkerDeps {
@@ -25,6 +27,31 @@ export interface FanoutWorkerDeps {
 }
 
 export type SendOutcome = 'appended' | 'duplicate' | 'missing' | 'skipped' | 'expired';
+export type ApprovalTimeoutOutcome = 'rejected' | 'not-pending' | 'resent' | 'missing';
+
+/** The reason recorded when nobody approved an alert in time. */
+export const APPROVAL_TIMED_OUT = 'approval timed out';
+/** The name in the audit for steps Flashwire takes by itself. */
+export const SYSTEM_ACTOR = 'flashwire';
+
+/**
+ * Runs an alert's approval deadline: a still-pending alert is rejected.
+ * An alert approved but never queued (the approving request died between
+ * its two steps) gets its send job here, so approval cannot be lost.
+ */
+export async function runApprovalTimeout(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string, requeue: (alertId: string, o: { priority: Priority; delayMs: number }) => Promise<void>): Promise<ApprovalTimeoutOutcome> {
+  const { redis, keys, settings } = deps;
+  const changes = new AlertChanges(redis, keys, { maxEntries: settings.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
+  const out = await changes.reject(alertId, APPROVAL_TIMED_OUT, SYSTEM_ACTOR);
+  if (out.kind === 'missing') return 'missing';
+  if (out.kind === 'done') return 'rejected';
+  const rec = await new AlertStore(redis, keys).get(alertId);
+  if (rec && !rec.eventId && (rec.status === 'queued' || rec.status === 'scheduled') && rec.audit.some((a) => a.action === 'approved')) {
+    await requeue(alertId, { priority: rec.priority, delayMs: rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0 });
+    return 'resent';
+  }
+  return 'not-pending';
+}
 
 /** Appends one alert's send to the feed; safe to run any number of times. */
 export async function appendSend(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string): Promise<{ outcome: SendOutcome; eventId?: string; status?: string }> {
@@ -65,6 +92,7 @@ async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 's
 export class FanoutWorker {
   private worker: Worker<SendJobData> | undefined;
   private closing: Promise<void> | undefined;
+  private queue: ReturnType<typeof createAlertQueue> | undefined;
 
   constructor(private readonly deps: FanoutWorkerDeps) {}
 
@@ -85,12 +113,28 @@ export class FanoutWorker {
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       log.warn({ alertId: job.data.alertId, attempt: job.attemptsMade, final, err: err.message }, final ? 'send failed for good' : 'send attempt failed; will retry');
       if (final) metrics.alertsFailed.inc();
-      if (final) void new AlertStore(this.deps.redis, keys).setStatus(job.data.alertId, 'failed').catch(() => undefined);
+      if (final && job.name !== APPROVAL_TIMEOUT_JOB) void new AlertStore(this.deps.redis, keys).setStatus(job.data.alertId, 'failed').catch(() => undefined);
     });
     this.worker.on('error', (err) => log.debug({ err: err.message }, 'worker connection error'));
   }
 
-  private async process(job: Job<SendJobData>): Promise<SendOutcome> {
+  private async process(job: Job<SendJobData>): Promise<SendOutcome | ApprovalTimeoutOutcome> {
+    if (job.name === APPROVAL_TIMEOUT_JOB) return this.approvalTimeout(job);
+    return this.send(job);
+  }
+
+  private async approvalTimeout(job: Job<SendJobData>): Promise<ApprovalTimeoutOutcome> {
+    const { alertId } = job.data;
+    const res = await runApprovalTimeout(this.deps, alertId, async (id, o) => {
+      this.queue ??= createAlertQueue(this.deps.bullConnection, this.deps.keys);
+      await enqueueSend(this.queue, { alertId: id, priority: o.priority, delayMs: o.delayMs, attempts: this.deps.settings.FLASHWIRE_JOB_ATTEMPTS });
+    });
+    if (res === 'rejected') this.deps.log.info({ alertId }, 'alert rejected: approval timed out');
+    if (res === 'resent') this.deps.log.warn({ alertId }, 'approved alert had no send job; queued it');
+    return res;
+  }
+
+  private async send(job: Job<SendJobData>): Promise<SendOutcome> {
     const { alertId } = job.data;
     failpoint('worker-before-append');
     const res = await appendSend(this.deps, alertId);
@@ -99,7 +143,7 @@ export class FanoutWorker {
     switch (res.outcome) {
       case 'appended':
         log.info({ alertId, eventId: res.eventId, jobId: job.id, attempt: job.attemptsMade + 1 }, 'alert entered the feed');
-        if (res.eventId) observeSent(alertId, res.eventId, job.opts.delay, job.opts.priority);
+        if (res.eventId) observeSent(alertId, res.eventId, job.opts.delay, job.opts.priority, job.timestamp);
         break;
       case 'duplicate':
         log.info({ alertId, eventId: res.eventId }, 'alert already in the feed; nothing appended');
@@ -122,6 +166,7 @@ export class FanoutWorker {
   stop(): Promise<void> {
     this.closing ??= (async () => {
       if (this.worker) await this.worker.close();
+      if (this.queue) await this.queue.close();
     })();
     return this.closing;
   }

@@ -11,7 +11,7 @@ export const PRIORITIES = ['flash', 'bulletin', 'urgent', 'routine'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const DEFAULT_PRIORITY: Priority = 'urgent';
 
-export const STATUSES = ['scheduled', 'queued', 'sent', 'retracted', 'expired', 'failed'] as const;
+export const STATUSES = ['scheduled', 'queued', 'sent', 'retracted', 'expired', 'failed', 'pending_approval', 'rejected'] as const;
 export type AlertStatus = (typeof STATUSES)[number];
 
 export const LIMITS = {
@@ -128,6 +128,9 @@ export const retractSchema = z.strictObject({
     .refine((s) => codePoints(s) <= LIMITS.reasonMax, `must be at most ${LIMITS.reasonMax} characters`),
 });
 
+/** POST /v1/alerts/{id}/reject: the same shape as a retraction, `{ "reason" }`. */
+export const rejectSchema = retractSchema;
+
 /** The alert as readers receive it inside `alert` and `update` frames. */
 export const alertPayloadSchema = z.object({
   id: z.string(),
@@ -145,6 +148,20 @@ export type AlertPayload = z.infer<typeof alertPayloadSchema>;
 
 const latency = z.object({ p50: z.number(), p90: z.number(), p99: z.number(), max: z.number() });
 
+/**
+ * How fast the alert reached the readers connected when it was sent: ms from
+ * the feed append until 50/90/99% of them had it written to their socket,
+ * over every gateway. Null until a gateway reported; the times are null when
+ * nobody was connected.
+ */
+export const reachSchema = z.object({
+  readersAtSend: z.number().int(),
+  p50Ms: z.number().nullable(),
+  p90Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+export type Reach = z.infer<typeof reachSchema>;
+
 /** The delivery report, summed over every gateway. */
 export const reportSchema = z.object({
   acceptedAt: z.string(),
@@ -152,10 +169,11 @@ export const reportSchema = z.object({
   deliveries: z.number().int(),
   feedToLastWriteMs: latency.nullable(),
   receipts: z.number().int(),
+  reach: reachSchema.nullable(),
 });
 export type DeliveryReport = z.infer<typeof reportSchema>;
 
-export const AUDIT_ACTIONS = ['created', 'corrected', 'retracted'] as const;
+export const AUDIT_ACTIONS = ['created', 'corrected', 'retracted', 'approved', 'rejected'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One step in an alert's editorial history: who did what, and when. */
@@ -166,7 +184,7 @@ export const auditEntrySchema = z.object({
   at: z.string(),
   /** The fields a correction changed. */
   fields: z.array(z.string()).optional(),
-  /** A retraction's reason. */
+  /** A retraction's or rejection's reason. */
   reason: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
@@ -179,6 +197,8 @@ export const alertResourceSchema = alertPayloadSchema.extend({
   publishedBy: z.string(),
   /** Set once retracted: why, as readers were told in the retract event. */
   retraction: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
+  /** Set once rejected: by a second editor, or `approval timed out`. */
+  rejection: z.object({ reason: z.string(), at: z.string(), by: z.string() }).optional(),
   audit: z.array(auditEntrySchema),
   report: reportSchema,
 });

@@ -9,6 +9,7 @@ import { problemMiddleware } from './problems';
 import { requestId } from './request-id';
 import { adminRouter } from './routes/admin';
 import { alertsRouter } from './routes/alerts';
+import { audienceRouter } from './routes/audience';
 import { feedRouter } from './routes/feed';
 
 export function createApiApp(ctx: ApiContext): Express {
@@ -20,6 +21,7 @@ export function createApiApp(ctx: ApiContext): Express {
   app.use(alertsRouter(ctx));
   app.use(adminRouter(ctx));
   app.use(feedRouter(ctx));
+  app.use(audienceRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });

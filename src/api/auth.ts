@@ -25,6 +25,12 @@ export function bearer(req: Request): string | undefined {
 
 /** Requires an API key holding `scope`. */
 export function requireKey(apiKeys: ApiKeyStore, scope: Scope) {
+  return requireAnyKey(apiKeys, [scope]);
+}
+
+/** Requires an API key holding at least one of `scopes`. */
+export function requireAnyKey(apiKeys: ApiKeyStore, scopes: readonly Scope[]) {
+  const scope = scopes.join('" or "');
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const secret = bearer(req);
     if (secret === undefined) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer KEY"', undefined, CHALLENGE);
@@ -32,7 +38,7 @@ export function requireKey(apiKeys: ApiKeyStore, scope: Scope) {
     const principal = await apiKeys.authenticate(secret);
     if (!principal && looksLikeJwt(secret)) throw new ApiError('unauthorized', 'a subscriber token can read but not publish; send an API key', undefined, CHALLENGE);
     if (!principal) throw new ApiError('unauthorized', 'unknown or revoked API key', undefined, CHALLENGE);
-    if (!principal.scopes.includes(scope)) throw new ApiError('forbidden', `this key (${principal.name}) lacks the "${scope}" scope`);
+    if (!principal.scopes.some((s) => scopes.includes(s))) throw new ApiError('forbidden', `this key (${principal.name}) lacks the "${scope}" scope`);
     req.principal = principal;
     next();
   };

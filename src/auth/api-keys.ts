@@ -46,9 +46,21 @@ export class ApiKeyStore {
     this.envHash = envPublishKey ? Buffer.from(hashSecret(envPublishKey), 'hex') : undefined;
   }
 
+  /** Keys this process made for itself (the canary), never stored: hash -> principal. */
+  private readonly processKeys = new Map<string, KeyPrincipal>();
+
+  /** A fresh key accepted by this process only, for as long as it runs. */
+  processKey(name: string, scopes: Scope[]): string {
+    const secret = newSecret();
+    this.processKeys.set(hashSecret(secret), { kind: 'key', name, scopes });
+    return secret;
+  }
+
   /** The principal for a bearer secret, or undefined when it is not a key. */
   async authenticate(secret: string): Promise<KeyPrincipal | undefined> {
     const h = hashSecret(secret);
+    const own = this.processKeys.get(h);
+    if (own) return own;
     if (this.envHash && timingSafeEqual(Buffer.from(h, 'hex'), this.envHash)) {
       return { kind: 'key', name: ENV_KEY_NAME, scopes: ['publish'] };
     }

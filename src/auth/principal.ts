@@ -2,7 +2,7 @@
  * Who is calling: a named API key with scopes, a subscriber token with the
  * topics it grants, or nobody.
  */
-export const SCOPES = ['publish', 'subscribe', 'admin'] as const;
+export const SCOPES = ['publish', 'subscribe', 'admin', 'approve'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface KeyPrincipal {

@@ -4,6 +4,7 @@
  * commands/ and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerApprove } from './commands/approve';
 import { registerKeys } from './commands/keys';
 import { registerRetract } from './commands/retract';
 import { registerSend } from './commands/send';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRetract(program);
   registerTail(program);
   registerKeys(program);
+  registerApprove(program);
   return program;
 }
 

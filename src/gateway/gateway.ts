@@ -11,7 +11,7 @@ import type { Principal } from '../auth/principal';
 import { ZERO_EVENT_ID, isEventId } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
-import { observeDispatched } from '../metrics/metrics';
+import { observeDispatched, observeReach } from '../metrics/metrics';
 import type { Keys } from '../redis/keys';
 import { ReportWriter } from '../store/report';
 import { CLOSE } from '../protocol/frames';
@@ -110,12 +110,17 @@ export class Gateway {
       this.recent.push(e);
       this.stats.eventsTailed++;
       if (isExpired(e, now)) continue;
+      const started = Date.now();
       const n = this.hub.dispatch(e);
+      const finished = Date.now();
       this.stats.deliveries += n;
-      observeDispatched(e.eventId, Date.now());
+      observeDispatched(e.eventId, finished);
       this.deps.log.info({ alertId: e.alertId, eventId: e.eventId, readers: n }, `${e.type} delivered by this gateway`);
       // Reports count the alert's own sending, not its corrections.
-      if (e.type === 'alert') this.reports.delivered(e.eventId, e.alertId, n, Date.now());
+      if (e.type === 'alert') {
+        this.reports.delivered(e.eventId, e.alertId, n, finished, started);
+        if (n > 0) observeReach(e, n, started, finished);
+      }
     }
   }
 

@@ -14,11 +14,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decodeTime } from 'ulid';
+import { eventTime } from '../feed/event-id';
+import type { FeedEvent } from '../feed/feed-event';
 import type { Gateway } from '../gateway/gateway';
 import { WsTransport } from '../gateway/ws-transport';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
+// prom-client also exports each `nodejs_active_{handles,requests,resources}`
+// gauge's sum as `..._total`, a suffix Prometheus reserves for counters
+// (`promtool check metrics` flags it). The per-type gauges stay; their sum
+// is `sum(flashwire_nodejs_active_handles)`.
+for (const name of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`flashwire_nodejs_active_${name}_total`);
 // A forked gateway process answers its primary's collection requests with this registry.
 // (prom-client only starts answering once an AggregatorRegistry exists in the process.)
 if (cluster.isWorker) {
@@ -125,6 +132,24 @@ export const metrics = {
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   }),
+  reachTo90: new Histogram({
+    name: 'flashwire_reach_time_to_90_percent_seconds',
+    help: "From an alert entering the feed until this gateway had written it to 90% of its readers connected at send (each gateway's figure bounds the whole: if every gateway reaches 90% by t, so do all together)",
+    labelNames: ['priority'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [registry],
+  }),
+  canarySeconds: new Gauge({
+    name: 'flashwire_canary_seconds',
+    help: 'End-to-end time of the last canary alert: from its POST to its frame on a reader socket (FLASHWIRE_CANARY_SECONDS)',
+    registers: [registry],
+  }),
+  canaryLastSuccess: new Gauge({
+    name: 'flashwire_canary_last_success_timestamp_seconds',
+    help: 'When the last canary alert arrived end to end (unix time); alert on time() minus this',
+    registers: [registry],
+    aggregator: 'max',
+  }),
   redisReconnects: new Counter({ name: 'flashwire_redis_reconnects_total', help: 'Times a Redis connection was lost and retried', labelNames: ['connection'] as const, registers: [registry] }),
 };
 
@@ -133,6 +158,7 @@ for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
   metrics.alertsAccepted.inc({ priority }, 0);
   metrics.alertsSent.inc({ priority }, 0);
   metrics.acceptToFeed.zero({ priority });
+  metrics.reachTo90.zero({ priority });
 }
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
@@ -152,12 +178,17 @@ function queueCounts(): Promise<Record<string, number> | undefined> {
 
 const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
 
-/** Worker: an alert entered the feed. Measured from its ULID's time (= createdAt) plus any embargo. */
-export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined): void {
+/**
+ * Worker: an alert entered the feed. Measured from its ULID's time (= createdAt)
+ * plus any embargo; an alert queued later than that (`queuedAt`: its send
+ * job was added when a second editor approved it) is measured from then, so
+ * time spent waiting for approval is not counted as delivery delay.
+ */
+export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined, queuedAt?: number): void {
   const priority = PRIORITY_NAMES[priorityRank ?? 0] || 'unknown';
   metrics.alertsSent.inc({ priority });
   const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
-  const due = decodeTime(alertId) + (delayMs ?? 0);
+  const due = Math.max(decodeTime(alertId), queuedAt ?? 0) + (delayMs ?? 0);
   if (fedAt > 0 && due > 0) metrics.acceptToFeed.observe({ priority }, Math.max(0, fedAt - due) / 1000);
 }
 
@@ -165,6 +196,22 @@ export function observeSent(alertId: string, eventId: string, delayMs: number | 
 export function observeDispatched(eventId: string, now: number): void {
   const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
   if (fedAt > 0) metrics.feedToSocket.observe(Math.max(0, now - fedAt) / 1000);
+}
+
+const PRIORITY_IN_FRAME = /"priority":"([a-z]+)"/;
+
+/**
+ * Gateway: an alert was written to `n` local readers between `started` and
+ * `finished`; observes this gateway's time to 90% of them (writes spread
+ * evenly over the one synchronous dispatch, as in the report's reach). The
+ * priority is read from the frame once per alert: in JSON text the key can
+ * only appear unescaped as the alert's own field.
+ */
+export function observeReach(e: FeedEvent, n: number, started: number, finished: number): void {
+  const fedAt = eventTime(e.eventId);
+  const at90 = started + ((finished - started) * Math.ceil(0.9 * n)) / n;
+  const priority = PRIORITY_IN_FRAME.exec(e.frame)?.[1] ?? 'unknown';
+  metrics.reachTo90.observe({ priority }, Math.max(0, at90 - fedAt) / 1000);
 }
 
 const CLUSTER_ASK = 'flashwire:metrics?';

@@ -44,5 +44,26 @@ export function sendJobOptions(o: EnqueueOptions): JobsOptions {
 }
 
 export async function enqueueSend(queue: Queue<SendJobData>, o: EnqueueOptions): Promise<void> {
-  await queue.add('send', { alertId: o.alertId }, sendJobOptions(o));
+  await queue.add(SEND_JOB, { alertId: o.alertId }, sendJobOptions(o));
+}
+
+export const SEND_JOB = 'send';
+/**
+ * The job that rejects an alert nobody approved in time. It rides the same
+ * durable queue as sends (delayed by FLASHWIRE_APPROVAL_TIMEOUT_SECONDS), so
+ * the deadline survives restarts of every process; when it runs it only
+ * rejects an alert that is still pending.
+ */
+export const APPROVAL_TIMEOUT_JOB = 'approval-timeout';
+
+export async function enqueueApprovalTimeout(queue: Queue<SendJobData>, o: { alertId: string; delayMs: number; attempts: number }): Promise<void> {
+  await queue.add(APPROVAL_TIMEOUT_JOB, { alertId: o.alertId }, {
+    // One per alert: a retried POST re-adds nothing.
+    jobId: `${o.alertId}-approval`,
+    delay: Math.max(1, o.delayMs),
+    attempts: o.attempts,
+    backoff: { type: 'exponential', delay: 250 },
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
 }

@@ -45,6 +45,16 @@ export class Keys {
     return `${this.prefix}:revocations`;
   }
 
+  /** One gateway process's reader counts per subscription set, refreshed every second (short TTL). */
+  audience(gatewayId: string): string {
+    return `${this.prefix}:audience:${gatewayId}`;
+  }
+
+  /** Gateways that publish audience counts: gatewayId scored by its last publish (ms). */
+  get audienceGateways(): string {
+    return `${this.prefix}:audience:gateways`;
+  }
+
   /** The prefix BullMQ builds its own keys under. */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;

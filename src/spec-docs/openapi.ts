@@ -4,7 +4,8 @@
  * answers by (src/alert/schema.ts, src/protocol/frames.ts, src/api/problems.ts).
  */
 import { z } from 'zod';
-import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, retractSchema } from '../alert/schema';
+import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema } from '../alert/schema';
+import { audienceCountSchema, dryRunSchema } from '../store/audience';
 import { problemSchema } from '../api/problems';
 import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
 import { jsonSchema, type JsonSchema } from './json-schema';
@@ -65,9 +66,13 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           operationId: 'postAlert',
           summary: 'Accept an alert (durable in Redis before the 202)',
           security: publish,
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'a repeated POST with the same key and body within 24 h returns the first answer' }],
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'a repeated POST with the same key and body within 24 h returns the first answer' },
+            { name: 'dryRun', in: 'query', required: false, schema: { type: 'boolean' }, description: 'true: validate and count the audience, create nothing (200), not counted against the publish rate' },
+          ],
           requestBody: { required: true, content: json('AlertInput') },
           responses: {
+            '200': { description: 'dry run: the alert is valid; who it would reach now', content: json('DryRun') },
             '202': {
               description: 'accepted; the body is the alert',
               headers: {
@@ -110,6 +115,43 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           responses: { '200': { description: 'the retracted alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('already retracted'), ...publishErrors },
         },
       },
+      '/v1/alerts/{id}/approve': {
+        parameters: [idParam],
+        post: {
+          tags: ['alerts'],
+          operationId: 'approveAlert',
+          summary: 'A second editor approves an alert waiting for approval: it is queued (or scheduled until its sendAt)',
+          security: publish,
+          responses: {
+            '200': { description: 'the approved alert', content: json('Alert') },
+            '401': problem('no or unknown key'),
+            '403': problem('the key lacks the approve scope, or it is the key that published the alert'),
+            '404': problem('no such alert'),
+            '409': problem('the alert is not pending_approval'),
+          },
+        },
+      },
+      '/v1/alerts/{id}/reject': {
+        parameters: [idParam],
+        post: {
+          tags: ['alerts'],
+          operationId: 'rejectAlert',
+          summary: 'Reject an alert waiting for approval: it is never sent',
+          security: publish,
+          requestBody: { required: true, content: json('RejectRequest') },
+          responses: { '200': { description: 'the rejected alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('the alert is not pending_approval'), ...publishErrors },
+        },
+      },
+      '/v1/audience': {
+        get: {
+          tags: ['alerts'],
+          operationId: 'audience',
+          summary: 'Who would receive an alert on these topics now, summed over every gateway (at most 2 s old)',
+          security: publish,
+          parameters: [{ name: 'topics', in: 'query', required: true, schema: { type: 'string' }, description: "comma list of an alert's topics" }],
+          responses: { '200': { description: 'the counts', content: json('Audience') }, '401': problem('no or unknown key'), '422': problem('missing or invalid topics') },
+        },
+      },
       '/v1/feed': {
         get: {
           tags: ['feed'],
@@ -140,12 +182,15 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
     },
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (scopes publish, subscribe, admin) or, on read paths, a subscriber token (HS256 JWT)' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (scopes publish, subscribe, admin, approve) or, on read paths, a subscriber token (HS256 JWT)' },
       },
       schemas: {
         AlertInput: withTextLimits(jsonSchema(alertInputSchema, 'input'), text),
         AlertPatch: withTextLimits(jsonSchema(alertPatchSchema, 'input'), text),
         RetractRequest: withTextLimits(jsonSchema(retractSchema, 'input'), { reason: { min: 1, max: LIMITS.reasonMax } }),
+        RejectRequest: withTextLimits(jsonSchema(rejectSchema, 'input'), { reason: { min: 1, max: LIMITS.reasonMax } }),
+        Audience: jsonSchema(audienceCountSchema, 'output'),
+        DryRun: jsonSchema(dryRunSchema, 'output'),
         Alert: jsonSchema(alertResourceSchema, 'output'),
         FeedPage: jsonSchema(feedPageSchema, 'output'),
         Problem: jsonSchema(problemSchema, 'output'),

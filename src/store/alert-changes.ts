@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import type { AlertPatch, AlertStatus } from '../alert/schema';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
-import { AlertStore, effectiveStatus, toPayload, type AlertRecord } from './alert-store';
+import { AlertStore, effectiveStatus, releaseStatus, toPayload, type AlertRecord } from './alert-store';
 
 export interface FeedLimits {
   maxEntries: number;
@@ -49,7 +49,7 @@ export class AlertChanges {
   correct(id: string, patch: AlertPatch, by: string): Promise<ChangeOutcome> {
     return this.apply(id, (rec) => {
       const status = effectiveStatus(rec);
-      if (status === 'retracted' || status === 'expired') return { kind: 'conflict', status };
+      if (status === 'retracted' || status === 'expired' || status === 'rejected') return { kind: 'conflict', status };
       const changed = PATCHABLE.filter((f) => patch[f] !== undefined && patch[f] !== rec[f]);
       // Nothing new (a retried PATCH, say): nothing to tell readers.
       if (changed.length === 0) return { kind: 'done', record: rec };
@@ -69,7 +69,7 @@ export class AlertChanges {
   retract(id: string, reason: string, by: string): Promise<ChangeOutcome> {
     return this.apply(id, (rec) => {
       const status = effectiveStatus(rec);
-      if (status === 'retracted' || status === 'expired') return { kind: 'conflict', status };
+      if (status === 'retracted' || status === 'expired' || status === 'rejected') return { kind: 'conflict', status };
       const at = new Date().toISOString();
       const next: AlertRecord = {
         ...rec,
@@ -82,6 +82,41 @@ export class AlertChanges {
       const fields = { status: 'retracted', retractReason: reason, retractedAt: at, retractedBy: by, audit: JSON.stringify(next.audit) };
       const sent = rec.status === 'sent';
       return { fields, event: sent ? 'retract' : '', members: sent ? `"id":${JSON.stringify(id)},"reason":${JSON.stringify(reason)}` : '', next };
+    });
+  }
+
+  /**
+   * A second editor's approval: pending_approval becomes queued (or
+   * scheduled while its embargo holds). Anything else is a conflict. The
+   * caller then queues the send.
+   */
+  approve(id: string, by: string): Promise<ChangeOutcome> {
+    return this.apply(id, (rec) => {
+      const status = effectiveStatus(rec);
+      if (status !== 'pending_approval') return { kind: 'conflict', status };
+      const at = new Date().toISOString();
+      const released = releaseStatus(rec.sendAt, Date.now());
+      const next: AlertRecord = { ...rec, status: released, audit: [...rec.audit, { action: 'approved', by, at }] };
+      return { fields: { status: released, audit: JSON.stringify(next.audit) }, event: '', members: '', next };
+    });
+  }
+
+  /** Rejects an alert waiting for approval (by an editor, or on timeout): it is never sent. */
+  reject(id: string, reason: string, by: string): Promise<ChangeOutcome> {
+    return this.apply(id, (rec) => {
+      const status = effectiveStatus(rec);
+      if (status !== 'pending_approval') return { kind: 'conflict', status };
+      const at = new Date().toISOString();
+      const next: AlertRecord = {
+        ...rec,
+        status: 'rejected',
+        rejectReason: reason,
+        rejectedAt: at,
+        rejectedBy: by,
+        audit: [...rec.audit, { action: 'rejected', by, at, reason }],
+      };
+      const fields = { status: 'rejected', rejectReason: reason, rejectedAt: at, rejectedBy: by, audit: JSON.stringify(next.audit) };
+      return { fields, event: '', members: '', next };
     });
   }
 

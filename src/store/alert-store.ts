@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { AlertInput, AlertPayload, AlertResource, AlertStatus, AuditEntry, DeliveryReport, Priority } from '../alert/schema';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
-import { latencySummary } from './report';
+import { latencySummary, reachSummary } from './report';
 
 /** An alert as stored: the resource without the report. */
 export interface AlertRecord {
@@ -28,6 +28,9 @@ export interface AlertRecord {
   retractReason?: string;
   retractedAt?: string;
   retractedBy?: string;
+  rejectReason?: string;
+  rejectedAt?: string;
+  rejectedBy?: string;
   /**
    * Bumped by every correction or retraction. Writers read the record, build
    * what they append from it, and their script refuses to run if the
@@ -37,13 +40,19 @@ export interface AlertRecord {
   audit: AuditEntry[];
 }
 
-export function newRecord(id: string, input: AlertInput, publishedBy: string, now: Date): AlertRecord {
+/** The status an alert takes once it may go: scheduled while its embargo holds, else queued. */
+export function releaseStatus(sendAt: string | undefined, now: number): 'scheduled' | 'queued' {
+  return sendAt !== undefined && Date.parse(sendAt) > now ? 'scheduled' : 'queued';
+}
+
+/** A new record; `needsApproval` holds it as pending_approval until a second editor approves. */
+export function newRecord(id: string, input: AlertInput, publishedBy: string, now: Date, needsApproval = false): AlertRecord {
   const rec: AlertRecord = {
     id,
     headline: input.headline,
     topics: input.topics,
     priority: input.priority,
-    status: input.sendAt !== undefined && Date.parse(input.sendAt) > now.getTime() ? 'scheduled' : 'queued',
+    status: needsApproval ? 'pending_approval' : releaseStatus(input.sendAt, now.getTime()),
     createdAt: now.toISOString(),
     publishedBy,
     audit: [{ action: 'created', by: publishedBy, at: now.toISOString() }],
@@ -68,7 +77,7 @@ export function toPayload(rec: AlertRecord): AlertPayload {
 
 const STRING_FIELDS = [
   'id', 'headline', 'summary', 'url', 'priority', 'sendAt', 'expiresAt', 'status', 'createdAt', 'sentAt', 'updatedAt', 'eventId', 'publishedBy',
-  'retractReason', 'retractedAt', 'retractedBy', 'rev',
+  'retractReason', 'retractedAt', 'retractedBy', 'rejectReason', 'rejectedAt', 'rejectedBy', 'rev',
 ] as const;
 
 export function toHash(rec: AlertRecord): Record<string, string> {
@@ -130,7 +139,7 @@ export class AlertStore {
  * once rather than waiting for either.
  */
 export function effectiveStatus(rec: AlertRecord, now: number = Date.now()): AlertStatus {
-  const live = rec.status === 'sent' || rec.status === 'queued' || rec.status === 'scheduled';
+  const live = rec.status === 'sent' || rec.status === 'queued' || rec.status === 'scheduled' || rec.status === 'pending_approval';
   if (live && rec.expiresAt !== undefined && Date.parse(rec.expiresAt) <= now) return 'expired';
   return rec.status;
 }
@@ -141,6 +150,7 @@ export function toResource(rec: AlertRecord, reportHash: Record<string, string> 
   if (sendAt !== undefined) res.sendAt = sendAt;
   if (eventId !== undefined) res.eventId = eventId;
   if (rec.retractReason !== undefined) res.retraction = { reason: rec.retractReason, at: rec.retractedAt ?? '', by: rec.retractedBy ?? '' };
+  if (rec.rejectReason !== undefined) res.rejection = { reason: rec.rejectReason, at: rec.rejectedAt ?? '', by: rec.rejectedBy ?? '' };
   return res;
 }
 
@@ -151,5 +161,6 @@ function buildReport(rec: AlertRecord, r: Record<string, string>): DeliveryRepor
     deliveries: Number(r.deliveries ?? 0),
     feedToLastWriteMs: latencySummary(r),
     receipts: Number(r.receipts ?? 0),
+    reach: reachSummary(r),
   };
 }

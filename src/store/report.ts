@@ -5,15 +5,69 @@
  * alert in batches. The API sums and summarises them when the alert is read.
  *
  * Hash `report:{id}`: `deliveries`, `receipts` (HINCRBY by every gateway) and
- * `lat:{gatewayId}` (that gateway's feed-to-last-write ms).
+ * `lat:{gatewayId}` (that gateway's feed-to-last-write ms) and
+ * `reach:{gatewayId}` = `N FIRST LAST`: that gateway wrote the alert to the N
+ * readers it held at send, the first write FIRST ms and the last LAST ms
+ * after the feed append. A dispatch is one synchronous loop of equal writes,
+ * so the gateway's writes are spread evenly between the two: three numbers
+ * per gateway give every percentile over all gateways (`reachSummary`),
+ * with nothing stored per reader.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DeliveryReport } from '../alert/schema';
+import type { DeliveryReport, Reach } from '../alert/schema';
 import { compareEventIds, eventTime } from '../feed/event-id';
 import type { Keys } from '../redis/keys';
 
 const LATENCY_FIELD = 'lat:';
+const REACH_FIELD = 'reach:';
+
+/** One gateway's share of an alert's reach: `n` writes spread evenly from `first` to `last` ms after the append. */
+export interface ReachSpan {
+  n: number;
+  first: number;
+  last: number;
+}
+
+/** Writes of one span done by `t` ms: the i-th (1-based) goes at first + (last - first) * i / n. */
+function writtenBy(s: ReachSpan, t: number): number {
+  if (t < s.first) return 0;
+  if (t >= s.last) return s.n;
+  return Math.floor((s.n * (t - s.first)) / (s.last - s.first));
+}
+
+/** The least whole ms by which p% of every span's writes were done; null with no writes. */
+export function reachPercentile(spans: readonly ReachSpan[], p: number): number | null {
+  const total = spans.reduce((n, s) => n + s.n, 0);
+  if (total === 0) return null;
+  const want = Math.max(1, Math.ceil((p / 100) * total));
+  let lo = Math.min(...spans.map((s) => s.first));
+  let hi = Math.max(...spans.map((s) => s.last));
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (spans.reduce((n, s) => n + writtenBy(s, mid), 0) >= want) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** report.reach from the gateways' spans; null until some gateway reported. */
+export function reachSummary(reportHash: Record<string, string>): Reach | null {
+  const spans: ReachSpan[] = [];
+  for (const [k, v] of Object.entries(reportHash)) {
+    if (!k.startsWith(REACH_FIELD)) continue;
+    const [n, first, last] = v.split(' ').map(Number);
+    if (n === undefined || first === undefined || last === undefined || [n, first, last].some((x) => !Number.isFinite(x))) continue;
+    spans.push({ n, first, last: Math.max(first, last) });
+  }
+  if (spans.length === 0) return null;
+  return {
+    readersAtSend: spans.reduce((n, s) => n + s.n, 0),
+    p50Ms: reachPercentile(spans, 50),
+    p90Ms: reachPercentile(spans, 90),
+    p99Ms: reachPercentile(spans, 99),
+  };
+}
 
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
@@ -34,6 +88,7 @@ interface Pending {
   deliveries: number;
   receipts: number;
   latencyMs: number | undefined;
+  reach: ReachSpan | undefined;
 }
 
 export interface ReportWriterOptions {
@@ -79,14 +134,20 @@ export class ReportWriter {
     await this.flush();
   }
 
-  /** An `alert` event was written to `count` readers; its dispatch finished at `finishedAt`. */
-  delivered(eventId: string, alertId: string, count: number, finishedAt: number): void {
+  /**
+   * An `alert` event was written to `count` readers; its dispatch started at
+   * `startedAt` (default: when it finished) and finished at `finishedAt`.
+   * Reach is recorded even for no readers: "nobody was connected" is an answer.
+   */
+  delivered(eventId: string, alertId: string, count: number, finishedAt: number, startedAt: number = finishedAt): void {
     this.alertOf.set(eventId, alertId);
     if (this.alertOf.size > this.remember) this.alertOf.delete(this.alertOf.keys().next().value as string);
-    if (count === 0) return;
+    const fedAt = eventTime(eventId);
     const p = this.entry(alertId);
+    p.reach = { n: count, first: Math.max(0, startedAt - fedAt), last: Math.max(0, finishedAt - fedAt) };
+    if (count === 0) return;
     p.deliveries += count;
-    p.latencyMs = Math.max(0, finishedAt - eventTime(eventId));
+    p.latencyMs = Math.max(0, finishedAt - fedAt);
   }
 
   /** A reader acknowledged an event; counted when it is an alert this gateway sent. */
@@ -109,7 +170,7 @@ export class ReportWriter {
   private entry(alertId: string): Pending {
     let p = this.pending.get(alertId);
     if (!p) {
-      p = { deliveries: 0, receipts: 0, latencyMs: undefined };
+      p = { deliveries: 0, receipts: 0, latencyMs: undefined, reach: undefined };
       this.pending.set(alertId, p);
     }
     return p;
@@ -125,6 +186,7 @@ export class ReportWriter {
       if (p.deliveries) pipe.hincrby(key, 'deliveries', p.deliveries);
       if (p.receipts) pipe.hincrby(key, 'receipts', p.receipts);
       if (p.latencyMs !== undefined) pipe.hset(key, LATENCY_FIELD + this.gatewayId, p.latencyMs);
+      if (p.reach !== undefined) pipe.hset(key, REACH_FIELD + this.gatewayId, `${p.reach.n} ${p.reach.first} ${p.reach.last}`);
     }
     try {
       const res = await pipe.exec();
@@ -139,6 +201,7 @@ export class ReportWriter {
         q.deliveries += p.deliveries;
         q.receipts += p.receipts;
         q.latencyMs ??= p.latencyMs;
+        q.reach ??= p.reach;
       }
     }
   }

@@ -12,9 +12,11 @@ import { clientFrameSchema, serverFrameSchema } from '../../src/protocol/frames'
 import { buildAsyncApi, CLIENT_FRAMES, SERVER_FRAMES } from '../../src/spec-docs/asyncapi';
 import { jsonSchema } from '../../src/spec-docs/json-schema';
 import { buildOpenApi, feedPageSchema } from '../../src/spec-docs/openapi';
+import { audienceCountSchema, dryRunSchema } from '../../src/store/audience';
 import { FIXTURE, eventually, getJson, openReader, postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
+import { PUBLISH_KEY } from '../helpers/settings';
 
 // The validator is ESM-only; jest runs CommonJS, so it runs in its own node.
 function validateOpenApi(doc: unknown): { valid: boolean; errors?: unknown; version?: string } {
@@ -70,7 +72,7 @@ describe('the API descriptions', () => {
 
   it("describes what the running API really answers, path by path", async () => {
     const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/feed'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/alerts/{id}/approve', '/v1/alerts/{id}/reject', '/v1/audience', '/v1/feed'].sort());
     const posted = await postAlert(svc.url, FIXTURE);
     expect(posted.status).toBe(202);
     alertResourceSchema.parse(posted.body);
@@ -83,6 +85,12 @@ describe('the API descriptions', () => {
     expect(bad.status).toBe(422);
     expect(problemSchema.parse(bad.body).errors?.length).toBeGreaterThan(0);
     for (const p of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${svc.url}${p}`)).status).toBe(200);
+    const audience = await getJson(`${svc.url}/v1/audience?topics=nato`, { Authorization: `Bearer ${PUBLISH_KEY}` });
+    expect(audience.status).toBe(200);
+    audienceCountSchema.strict().parse(audience.body);
+    const dry = await fetch(`${svc.url}/v1/alerts?dryRun=true`, { method: 'POST', headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(FIXTURE) });
+    expect(dry.status).toBe(200);
+    dryRunSchema.strict().parse(await dry.json());
   });
 
   it('serves an AsyncAPI 3 document of the stream protocol that the AsyncAPI parser accepts', async () => {

@@ -3,12 +3,12 @@
  * queue, read back with its report, corrected and retracted. A 202 is sent
  * only after both the record and the job are in Redis.
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { newAlertId, ALERT_ID_PATTERN } from '../../alert/ids';
-import { alertInputSchema, alertPatchSchema, retractSchema } from '../../alert/schema';
+import { alertInputSchema, alertPatchSchema, rejectSchema, retractSchema } from '../../alert/schema';
 import { failpoint } from '../../faults/failpoint';
 import { metrics } from '../../metrics/metrics';
-import { enqueueSend } from '../../queue/alert-queue';
+import { enqueueApprovalTimeout, enqueueSend } from '../../queue/alert-queue';
 import type { ChangeOutcome } from '../../store/alert-changes';
 import { newRecord, toResource, type AlertRecord } from '../../store/alert-store';
 import { requireKey } from '../auth';
@@ -38,10 +38,18 @@ export function alertsRouter(ctx: ApiContext): Router {
   const body = jsonBody(ctx.settings.FLASHWIRE_BODY_LIMIT_BYTES);
   const idempotency = new Idempotency(ctx.redis, ctx.keys);
 
-  r.post('/v1/alerts', publish, rateLimit, body, async (req: Request, res: Response) => {
+  // A dry run creates nothing, so it does not count against the publish rate.
+  const rateLimitUnlessDry = (req: Request, res: Response, next: NextFunction) => (isDryRun(req) ? next() : rateLimit(req, res, next));
+  const approve = requireKey(ctx.apiKeys, 'approve');
+
+  r.post('/v1/alerts', publish, rateLimitUnlessDry, body, async (req: Request, res: Response) => {
     const parsed = alertInputSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
     const input = parsed.data;
+    if (isDryRun(req)) {
+      res.status(200).json({ valid: true, audience: await ctx.audience.count(input.topics) });
+      return;
+    }
     const by = publisherName(req);
     const idemKey = idempotencyKeyOf(req);
     let createdAt = Date.now();
@@ -61,7 +69,7 @@ export function alertsRouter(ctx: ApiContext): Router {
       failpoint('api-after-reserve');
       owner = rsv.kind === 'reserved';
     }
-    const rec = newRecord(id, input, by, new Date(createdAt));
+    const rec = newRecord(id, input, by, new Date(createdAt), ctx.settings.FLASHWIRE_APPROVAL_PRIORITIES.includes(input.priority));
     let created: boolean;
     try {
       created = await accept(ctx, rec);
@@ -103,7 +111,41 @@ export function alertsRouter(ctx: ApiContext): Router {
     await answerChange(ctx, res, id, out, 'retracted');
   });
 
+  r.post('/v1/alerts/:id/approve', approve, async (req: Request, res: Response) => {
+    const id = alertIdParam(req);
+    const by = publisherName(req);
+    const rec = await ctx.alerts.get(id);
+    if (!rec) throw new ApiError('not_found', `no alert ${id}`);
+    if (rec.publishedBy === by) throw new ApiError('forbidden', `the key "${by}" published alert ${id}; a second editor (another key with the approve scope) must approve it`);
+    const out = await ctx.changes.approve(id, by);
+    if (out.kind === 'missing') throw new ApiError('not_found', `no alert ${id}`);
+    if (out.kind === 'conflict') throw new ApiError('conflict', `alert ${id} is ${out.status}, not pending_approval; only a pending alert can be approved`);
+    // The record says queued (or scheduled) before the job exists: if this
+    // request dies in between, the approval deadline's job queues it.
+    const delayMs = out.record.sendAt ? Date.parse(out.record.sendAt) - Date.now() : 0;
+    await enqueueSend(ctx.queue, { alertId: id, priority: out.record.priority, delayMs, attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
+    ctx.log.info({ alertId: id, approvedBy: by, ...(delayMs > 0 ? { sendAt: out.record.sendAt } : {}) }, delayMs > 0 ? 'alert approved; scheduled' : 'alert approved; queued');
+    res.json((await ctx.alerts.resource(id)) ?? toResource(out.record));
+  });
+
+  r.post('/v1/alerts/:id/reject', approve, body, async (req: Request, res: Response) => {
+    const id = alertIdParam(req);
+    const parsed = rejectSchema.safeParse(req.body);
+    if (!parsed.success) throw validationError(parsed.error, req.body);
+    const out = await ctx.changes.reject(id, parsed.data.reason, publisherName(req));
+    if (out.kind === 'missing') throw new ApiError('not_found', `no alert ${id}`);
+    if (out.kind === 'conflict') throw new ApiError('conflict', `alert ${id} is ${out.status}, not pending_approval; only a pending alert can be rejected`);
+    ctx.log.info({ alertId: id, rejectedBy: publisherName(req), reason: parsed.data.reason }, 'alert rejected');
+    res.json((await ctx.alerts.resource(id)) ?? toResource(out.record));
+  });
+
   return r;
+}
+
+/** `?dryRun=true`: validate and count the audience, create nothing. */
+function isDryRun(req: Request): boolean {
+  const v = req.query.dryRun;
+  return v === 'true' || v === '1';
 }
 
 async function answerChange(ctx: ApiContext, res: Response, id: string, out: ChangeOutcome, what: 'corrected' | 'retracted'): Promise<void> {
@@ -123,6 +165,14 @@ async function answerChange(ctx: ApiContext, res: Response, id: string, out: Cha
 async function accept(ctx: ApiContext, rec: AlertRecord): Promise<boolean> {
   const created = await ctx.alerts.create(rec);
   failpoint('api-after-record');
+  if (rec.status === 'pending_approval') {
+    // Nothing is queued to send until a second editor approves; only the deadline is.
+    const deadline = Date.parse(rec.createdAt) + ctx.settings.FLASHWIRE_APPROVAL_TIMEOUT_SECONDS * 1000;
+    await enqueueApprovalTimeout(ctx.queue, { alertId: rec.id, delayMs: deadline - Date.now(), attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
+    if (created) metrics.alertsAccepted.inc({ priority: rec.priority });
+    if (created) ctx.log.info({ alertId: rec.id, priority: rec.priority, approvalDeadline: new Date(deadline).toISOString() }, 'alert waiting for approval');
+    return created;
+  }
   const delayMs = rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0;
   await enqueueSend(ctx.queue, { alertId: rec.id, priority: rec.priority, delayMs, attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
   if (created) metrics.alertsAccepted.inc({ priority: rec.priority });

@@ -52,7 +52,7 @@ export function registerKeys(program: Command): void {
     .command('create')
     .description('create a key and print its secret (shown only this once)')
     .requiredOption('--name <name>', 'a name for the key, e.g. newsdesk or mobile-backend')
-    .option('--scopes <scopes>', 'comma list of publish, subscribe, admin', 'publish')
+    .option('--scopes <scopes>', 'comma list of publish, subscribe, admin, approve', 'publish')
     .option('--json', 'print {"name","scopes","secret"} as JSON')
     .action((opts: { name: string; scopes: string; json?: boolean }) =>
       withStore(async (store) => {

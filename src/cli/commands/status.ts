@@ -30,6 +30,8 @@ export function registerStatus(program: Command): void {
         ['deliveries', String(r.deliveries)],
         ['receipts', String(r.receipts)],
         ['feed→write', lat ? `p50 ${lat.p50} ms, p90 ${lat.p90} ms, p99 ${lat.p99} ms, max ${lat.max} ms` : undefined],
+        ['reach', r.reach ? `${r.reach.readersAtSend} readers at send; p50 ${r.reach.p50Ms ?? '—'} ms, p90 ${r.reach.p90Ms ?? '—'} ms, p99 ${r.reach.p99Ms ?? '—'} ms` : undefined],
+        ['rejected', a.rejection ? `${a.rejection.reason} (by ${a.rejection.by})` : undefined],
       ];
       for (const [k, v] of rows) if (v !== undefined && v !== '') process.stdout.write(`${k.padEnd(11)} ${v}\n`);
     });

@@ -61,6 +61,16 @@ export class FlashwireApi {
     return this.request('POST', `/v1/alerts/${encodeURIComponent(id)}/retract`, { reason });
   }
 
+  /** A second editor approves an alert waiting for approval (key with the `approve` scope). */
+  approve(id: string): Promise<AlertResource> {
+    return this.request('POST', `/v1/alerts/${encodeURIComponent(id)}/approve`);
+  }
+
+  /** Rejects an alert waiting for approval: it is never sent. */
+  reject(id: string, reason: string): Promise<AlertResource> {
+    return this.request('POST', `/v1/alerts/${encodeURIComponent(id)}/reject`, { reason });
+  }
+
   feed(query: { topics?: string[]; after?: string; limit?: number } = {}): Promise<FeedPage> {
     const q = new URLSearchParams();
     if (query.topics?.length) q.set('topics', query.topics.join(','));

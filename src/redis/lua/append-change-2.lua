@@ -34,7 +34,7 @@ if not status then return { 'missing' } end
 
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local live = status == 'sent' or status == 'queued' or status == 'scheduled'
+local live = status == 'sent' or status == 'queued' or status == 'scheduled' or status == 'pending_approval'
 if live and ARGV[6] ~= '' and tonumber(ARGV[6]) <= nowMs then
   redis.call('HSET', KEYS[1], 'status', 'expired')
   return { 'expired' }

@@ -21,6 +21,15 @@ interface Report {
   deliveries: number;
   receipts: number;
   feedToLastWriteMs: { p50: number; p90: number; p99: number; max: number } | null;
+  reach?: { readersAtSend: number; p50Ms: number | null; p90Ms: number | null; p99Ms: number | null } | null;
+}
+interface AudienceCount {
+  readers: number;
+  websocket: number;
+  sse: number;
+  webhooks: number;
+  push: number;
+  at: string;
 }
 interface Alert {
   id: string;
@@ -33,6 +42,8 @@ interface Alert {
   sendAt?: string;
   sentAt?: string;
   eventId?: string;
+  publishedBy?: string;
+  createdAt?: string;
   report: Report;
 }
 
@@ -50,8 +61,8 @@ class ApiFailure extends Error {
   }
 }
 
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const key = keyInput.value.trim();
+async function api<T>(method: string, path: string, body?: unknown, keyOverride?: string): Promise<T> {
+  const key = keyOverride ?? keyInput.value.trim();
   const headers: Record<string, string> = {};
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -147,25 +158,87 @@ headlineInput.addEventListener('input', () => {
   $('#headline-count').textContent = `${[...headlineInput.value.trim()].length}/200`;
 });
 
+/** The alert as the compose form describes it. */
+function composed(): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    headline: text(compose, 'headline'),
+    topics: text(compose, 'topics').split(',').map((t) => t.trim()).filter(Boolean),
+    priority: text(compose, 'priority'),
+  };
+  const summary = text(compose, 'summary');
+  const url = text(compose, 'url');
+  if (summary) body.summary = summary;
+  if (url) body.url = url;
+  if (when() === 'at') {
+    const local = text(compose, 'sendAt');
+    // datetime-local has no zone: it is the newsroom's local time.
+    const at = local ? new Date(local) : undefined;
+    body.sendAt = at && !Number.isNaN(at.getTime()) ? at.toISOString() : local;
+  }
+  return body;
+}
+
+function topicList(): string[] {
+  return text(compose, 'topics').split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+function reachText(a: AudienceCount): string {
+  const n = (x: number, one: string, many: string) => `${x.toLocaleString()} ${x === 1 ? one : many}`;
+  const extra = [a.webhooks ? n(a.webhooks, 'webhook', 'webhooks') : '', a.push ? n(a.push, 'push subscription', 'push subscriptions') : ''].filter(Boolean);
+  return `will reach about ${n(a.readers, 'reader', 'readers')} now${extra.length ? ` (plus ${extra.join(' and ')})` : ''}`;
+}
+
+// ---- audience preview: as topics are typed ----
+const audienceLine = $('#audience');
+let audienceTimer: ReturnType<typeof setTimeout> | undefined;
+let audienceAsked = 0;
+
+async function previewAudience(): Promise<void> {
+  const topics = topicList();
+  const ask = ++audienceAsked;
+  if (topics.length === 0 || !keyInput.value.trim()) {
+    audienceLine.textContent = '';
+    audienceLine.removeAttribute('data-readers');
+    return;
+  }
+  try {
+    const a = await api<AudienceCount>('GET', `/v1/audience?topics=${encodeURIComponent(topics.join(','))}`);
+    if (ask !== audienceAsked) return;
+    audienceLine.textContent = reachText(a);
+    audienceLine.dataset.readers = String(a.readers);
+    audienceLine.dataset.kind = 'ok';
+  } catch (err) {
+    if (ask !== audienceAsked) return;
+    audienceLine.removeAttribute('data-readers');
+    audienceLine.dataset.kind = 'error';
+    audienceLine.textContent = err instanceof ApiFailure && err.status === 422 ? 'not valid topics yet' : failureText(err);
+  }
+}
+
+/** Asks soon after typing stops, then every few seconds: readers come and go. */
+function scheduleAudience(delayMs = 250): void {
+  if (audienceTimer) clearTimeout(audienceTimer);
+  audienceTimer = setTimeout(() => {
+    void previewAudience().then(() => {
+      if (topicList().length > 0) scheduleAudience(3000);
+    });
+  }, delayMs);
+}
+$('#topics').addEventListener('input', () => scheduleAudience());
+keyInput.addEventListener('change', () => scheduleAudience());
+
+// ---- check: a dry run ----
+$<HTMLButtonElement>('#check').addEventListener('click', () => {
+  void submit(compose, async () => {
+    const res = await api<{ valid: boolean; audience: AudienceCount }>('POST', '/v1/alerts?dryRun=true', composed());
+    formMessage(compose, `Valid: ${reachText(res.audience)}. Nothing was sent.`, 'ok');
+  });
+});
+
 compose.addEventListener('submit', (e) => {
   e.preventDefault();
   void submit(compose, async () => {
-    const body: Record<string, unknown> = {
-      headline: text(compose, 'headline'),
-      topics: text(compose, 'topics').split(',').map((t) => t.trim()).filter(Boolean),
-      priority: text(compose, 'priority'),
-    };
-    const summary = text(compose, 'summary');
-    const url = text(compose, 'url');
-    if (summary) body.summary = summary;
-    if (url) body.url = url;
-    if (when() === 'at') {
-      const local = text(compose, 'sendAt');
-      // datetime-local has no zone: it is the newsroom's local time.
-      const at = local ? new Date(local) : undefined;
-      body.sendAt = at && !Number.isNaN(at.getTime()) ? at.toISOString() : local;
-    }
-    const alert = await api<Alert>('POST', '/v1/alerts', body);
+    const alert = await api<Alert>('POST', '/v1/alerts', composed());
     formMessage(compose, `Accepted: ${alert.id} (${alert.status})`, 'ok');
     track(alert);
   });
@@ -266,9 +339,16 @@ function renderDetail(a: Alert): void {
     row('Deliveries', String(r.deliveries), 'deliveries'),
     row('Receipts', String(r.receipts), 'receipts'),
     row('Feed → last write', lat ? `p50 ${lat.p50} ms · p99 ${lat.p99} ms · max ${lat.max} ms` : '—', 'latency'),
+    row('Reach', reachRow(r.reach), 'reach'),
   );
-  const closed = a.status === 'retracted' || a.status === 'expired';
+  const closed = a.status === 'retracted' || a.status === 'expired' || a.status === 'rejected';
   for (const b of document.querySelectorAll<HTMLButtonElement>('#correct button, #retract button')) b.disabled = closed;
+}
+
+function reachRow(reach: Report['reach']): string {
+  if (!reach) return '—';
+  if (reach.readersAtSend === 0) return 'nobody was connected at send';
+  return `${reach.readersAtSend} readers at send · 50% in ${reach.p50Ms} ms · 90% in ${reach.p90Ms} ms · 99% in ${reach.p99Ms} ms`;
 }
 
 // ---- correct and retract ----
@@ -317,3 +397,103 @@ retract.addEventListener('submit', (e) => {
     formMessage(retract, 'Retracted.', 'ok');
   });
 });
+
+// ---- the approval queue: alerts waiting for a second editor ----
+const APPROVER_STORE = 'flashwire.approverKey';
+const approverInput = $<HTMLInputElement>('#approver-key');
+approverInput.value = sessionStorage.getItem(APPROVER_STORE) ?? '';
+const pendingList = $('#pending');
+const pendingMessage = $('#pending-message');
+let pendingTimer: ReturnType<typeof setTimeout> | undefined;
+
+function approverKey(): string {
+  return approverInput.value.trim();
+}
+
+function pendingMessageText(text: string, kind: 'error' | 'ok'): void {
+  pendingMessage.hidden = !text;
+  pendingMessage.dataset.kind = kind;
+  pendingMessage.textContent = text;
+}
+
+function renderPending(alerts: Alert[]): void {
+  pendingList.replaceChildren(
+    ...alerts.map((a) =>
+      el(
+        'li',
+        { class: `pending-item p-${a.priority}`, 'data-id': a.id },
+        el(
+          'div',
+          { class: 'pending-head' },
+          el('span', { class: 'badge', text: a.priority }),
+          el('span', { class: 'sent-headline', text: a.headline }),
+        ),
+        el('p', { class: 'hint', text: `${a.topics.join(', ')} · by ${a.publishedBy ?? '?'}${a.sendAt ? ` · for ${new Date(a.sendAt).toLocaleString()}` : ''}` }),
+        el(
+          'div',
+          { class: 'pending-actions' },
+          el('button', { type: 'button', class: 'primary', 'data-action': 'approve', text: 'Approve' }),
+          el('input', { name: 'reason', placeholder: 'reason to reject', 'aria-label': 'Reason to reject', autocomplete: 'off' }),
+          el('button', { type: 'button', class: 'danger', 'data-action': 'reject', text: 'Reject' }),
+        ),
+      ),
+    ),
+  );
+  $('#pending-empty').hidden = alerts.length > 0;
+}
+
+/** Reads the alerts waiting for approval (GET /v1/alerts?status=pending_approval) and polls while a key is set. */
+async function refreshPending(): Promise<void> {
+  if (pendingTimer) clearTimeout(pendingTimer);
+  if (!approverKey()) {
+    renderPending([]);
+    return;
+  }
+  try {
+    const page = await api<{ alerts: Alert[]; next: string | null }>('GET', '/v1/alerts?status=pending_approval&limit=100', undefined, approverKey());
+    renderPending(page.alerts.filter((a) => a.status === 'pending_approval'));
+  } catch (err) {
+    pendingMessageText(err instanceof ApiFailure && err.status === 401 ? 'The approver key was refused.' : failureText(err), 'error');
+  }
+  pendingTimer = setTimeout(() => void refreshPending(), 2000);
+}
+
+approverInput.addEventListener('change', () => {
+  sessionStorage.setItem(APPROVER_STORE, approverKey());
+  pendingMessageText('', 'ok');
+  void refreshPending();
+});
+
+pendingList.addEventListener('click', (e) => {
+  const button = (e.target as HTMLElement).closest<HTMLButtonElement>('button[data-action]');
+  const item = button?.closest<HTMLElement>('li[data-id]');
+  const id = item?.dataset.id;
+  if (!button || !item || !id) return;
+  const action = button.dataset.action;
+  const reason = item.querySelector<HTMLInputElement>('input[name="reason"]')?.value.trim() ?? '';
+  if (action === 'reject' && !reason) {
+    pendingMessageText('Give a reason to reject.', 'error');
+    return;
+  }
+  button.disabled = true;
+  void (async () => {
+    try {
+      const alert = await api<Alert>('POST', `/v1/alerts/${encodeURIComponent(id)}/${action === 'approve' ? 'approve' : 'reject'}`, action === 'reject' ? { reason } : undefined, approverKey());
+      pendingMessageText(action === 'approve' ? `Approved: ${alert.id} (${alert.status})` : `Rejected: ${alert.id}`, 'ok');
+      item.remove();
+      $('#pending-empty').hidden = pendingList.children.length > 0;
+      if (sent.has(alert.id)) {
+        sent.set(alert.id, alert);
+        renderSent();
+      }
+    } catch (err) {
+      button.disabled = false;
+      if (err instanceof ApiFailure && err.status === 403) pendingMessageText(err.problem.detail ?? 'This key may not approve.', 'error');
+      else if (err instanceof ApiFailure && err.status === 409) pendingMessageText(`No longer waiting: ${err.message}`, 'error');
+      else pendingMessageText(failureText(err), 'error');
+      void refreshPending();
+    }
+  })();
+});
+
+void refreshPending();
