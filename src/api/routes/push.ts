@@ -5,38 +5,18 @@
  * private topics need a credential, as on the stream.
  */
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { isPrivateTopic, isValidSubscription } from '../../alert/topics';
 import type { Principal } from '../../auth/principal';
 import { metrics } from '../../metrics/metrics';
 import { decodeKeys, KeyFormatError } from '../../push/encryption';
 import { checkEndpointAddress, EndpointError, parseEndpoint } from '../../push/endpoint';
+import { pushSubscribeSchema, pushUnsubscribeSchema } from '../../push/schema';
 import { subscriptionId } from '../../push/subscriptions';
 import { jsonBody } from '../body';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { validationError } from '../problems';
 import { mayReadSubscription, readPrincipal } from '../read-access';
-
-const MAX_TOPICS = 100;
-
-const subscribeSchema = z.strictObject({
-  subscription: z.strictObject({
-    endpoint: z.string({ error: 'must be the PushSubscription endpoint URL' }),
-    // PushSubscription.toJSON() carries it; push services ignore it and so do we.
-    expirationTime: z.number().nullable().optional(),
-    keys: z.strictObject({
-      p256dh: z.string({ error: 'must be the base64url p256dh key from PushSubscription.toJSON()' }),
-      auth: z.string({ error: 'must be the base64url auth secret from PushSubscription.toJSON()' }),
-    }),
-  }),
-  topics: z
-    .array(z.string(), { error: 'must be an array of topics' })
-    .min(1, 'must list at least one topic ("*" for every public one)')
-    .max(MAX_TOPICS, `must list at most ${MAX_TOPICS} topics`),
-});
-
-const unsubscribeSchema = z.strictObject({ endpoint: z.string({ error: 'must be the PushSubscription endpoint URL' }) });
 
 function invalid(path: string, message: string): ApiError {
   return new ApiError('validation_failed', `invalid ${path}: ${path} ${message}`, [{ path, message }]);
@@ -59,7 +39,7 @@ export function pushRouter(ctx: ApiContext): Router {
   });
 
   r.post('/v1/push/subscriptions', body, async (req: Request, res: Response) => {
-    const parsed = subscribeSchema.safeParse(req.body);
+    const parsed = pushSubscribeSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
     const { subscription, topics: asked } = parsed.data;
     const topics = [...new Set(asked.map((t) => t.trim()))];
@@ -100,7 +80,7 @@ export function pushRouter(ctx: ApiContext): Router {
   });
 
   r.delete('/v1/push/subscriptions', body, async (req: Request, res: Response) => {
-    const parsed = unsubscribeSchema.safeParse(req.body);
+    const parsed = pushUnsubscribeSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
     if (await push.subscriptions.removeEndpoint(parsed.data.endpoint)) metrics.pushSubscriptionsRemoved.inc({ reason: 'unsubscribed' });
     res.status(204).end();
