@@ -221,7 +221,7 @@ export class PushSender {
         const rec = records[k];
         if (!rec || !anyCovers(rec.topics, e.topics)) {
           // A stale index entry (see subscriptions.ts): costs this lookup, never a push.
-          if (!rec) void this.o.store.remove(chunk[k]!).catch(() => undefined);
+          void this.o.store.dropStaleEntries(chunk[k]!, e.topics, rec).catch(() => undefined);
           continue;
         }
         if (isPrivate && rec.grantExpiresAt && rec.grantExpiresAt <= now) continue;

@@ -95,9 +95,22 @@ export class PushSubscriptionStore {
     return Number(res?.[res.length - 1]?.[1] ?? 0) > 0;
   }
 
-  /** Drops an index entry whose record is gone or no longer holds the topic. */
-  async dropIndexEntry(topic: string, id: string): Promise<void> {
-    await this.redis.srem(this.keys.pushTopic(topic), id);
+  /**
+   * Drops the index entries that led to `id` for an event tagged `topics`
+   * but that its record does not back (the record is gone, or no longer
+   * holds that topic).
+   */
+  async dropStaleEntries(id: string, topics: readonly string[], record: PushSubscriptionRecord | undefined): Promise<void> {
+    const held = new Set(record?.topics ?? []);
+    const m = this.redis.multi();
+    let n = 0;
+    for (const t of topics)
+      for (const s of subscriptionsReceiving(t))
+        if (!held.has(s)) {
+          m.srem(this.keys.pushTopic(s), id);
+          n++;
+        }
+    if (n) await m.exec();
   }
 
   count(): Promise<number> {

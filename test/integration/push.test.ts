@@ -216,6 +216,26 @@ describe('Web Push', () => {
     await send(`${svc.url}/v1/push/subscriptions`, 'DELETE', { endpoint: ok.endpoint });
   });
 
+  it('treats the topic index as a hint: a stale entry costs a lookup, never a push, and is dropped', async () => {
+    const k = new Keys(prefix);
+    const listener = browserAt('/s/stale-listener');
+    const elsewhere = browserAt('/s/stale-elsewhere');
+    await subscribe(listener, ['stale']);
+    const otherId = (await subscribe(elsewhere, ['other'])).body.id;
+    // As a race between two writes for one endpoint could leave them.
+    await plain.sadd(k.pushTopic('stale'), otherId, 'ps_no_such_subscription');
+    const a = await postAlert(svc.url, { headline: 'Stale index', topics: ['stale'] });
+    const [got] = await ps.waitFor(pushesTo('/s/stale-listener'));
+    expect(JSON.parse(listener.read(got!.body)).alert.id).toBe(a.body.id);
+    // A marker for the other subscription: once it is in, the stale alert never went there.
+    const marker = await postAlert(svc.url, { headline: 'Marker', topics: ['other'] });
+    const [m] = await ps.waitFor(pushesTo('/s/stale-elsewhere'));
+    expect(JSON.parse(elsewhere.read(m!.body)).alert.id).toBe(marker.body.id);
+    expect(ps.received.filter(pushesTo('/s/stale-elsewhere'))).toHaveLength(1);
+    await eventually(async () => (await plain.smembers(k.pushTopic('stale'))).length === 1);
+    for (const b of [listener, elsewhere]) await send(`${svc.url}/v1/push/subscriptions`, 'DELETE', { endpoint: b.endpoint });
+  });
+
   it('retries 429 after Retry-After and 5xx with backoff, without holding up others', async () => {
     const slow = browserAt('/s/429');
     const flaky = browserAt('/s/503');
