@@ -28,7 +28,8 @@ export interface PushServiceStandIn {
   close(): Promise<void>;
 }
 
-export async function startPushService(): Promise<PushServiceStandIn> {
+/** `delayMs`: how long each answer waits, to keep pushes in flight. */
+export async function startPushService(options: { delayMs?: number } = {}): Promise<PushServiceStandIn> {
   const received: ReceivedPush[] = [];
   const scripts = new Map<string, { status: number; headers?: Record<string, string> }[]>();
   const waiters = new Set<() => void>();
@@ -38,10 +39,15 @@ export async function startPushService(): Promise<PushServiceStandIn> {
     req.on('end', () => {
       const path = req.url ?? '/';
       const answer = scripts.get(path)?.shift() ?? { status: 201 };
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks), at: Date.now(), answered: answer.status });
-      res.writeHead(answer.status, { ...(answer.headers ?? {}), ...(answer.status === 201 ? { Location: `${path}/msg/${received.length}` } : {}) });
-      res.end();
-      for (const w of [...waiters]) w();
+      const respond = () => {
+        if (res.destroyed) return;
+        received.push({ path, headers: req.headers, body: Buffer.concat(chunks), at: Date.now(), answered: answer.status });
+        res.writeHead(answer.status, { ...(answer.headers ?? {}), ...(answer.status === 201 ? { Location: `${path}/msg/${received.length}` } : {}) });
+        res.end();
+        for (const w of [...waiters]) w();
+      };
+      if (options.delayMs) setTimeout(respond, options.delayMs);
+      else respond();
     });
   });
   server.keepAliveTimeout = 30_000;
