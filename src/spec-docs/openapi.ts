@@ -139,6 +139,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           operationId: 'pushSubscribe',
           summary: "Subscribe a browser's push subscription to topics (alerts with the tab closed)",
           security: [{}, { bearer: [] }],
+          parameters: [{ name: 'token', in: 'query', schema: { type: 'string' }, description: 'a subscriber token, as a page passes it to the stream (instead of Authorization)' }],
           requestBody: { required: true, content: json('PushSubscribe') },
           responses: {
             '201': { description: 'subscribed', content: json('PushSubscription') },

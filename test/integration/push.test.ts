@@ -87,6 +87,11 @@ describe('Web Push', () => {
     expect((await subscribe(b, ['private/desk'], { Authorization: `Bearer ${other}` })).status).toBe(403);
     const good = SubscriberTokens.sign(JWT_SECRET, ['private/desk'], 3600);
     expect((await subscribe(b, ['private/desk'], { Authorization: `Bearer ${good}` })).status).toBe(201);
+    // Or as a page passes it to the stream, `?token=`.
+    const viaQuery = await send(`${svc.url}/v1/push/subscriptions?token=${good}`, 'POST', { subscription: b.subscription, topics: ['private/desk', 'world'] });
+    expect(viaQuery.status).toBe(200);
+    expect((await send(`${svc.url}/v1/push/subscriptions?token=${other}`, 'POST', { subscription: b.subscription, topics: ['private/desk'] })).status).toBe(403);
+    expect((await send(`${svc.url}/v1/push/subscriptions?token=nonsense`, 'POST', { subscription: b.subscription, topics: ['world'] })).status).toBe(401);
     await send(`${svc.url}/v1/push/subscriptions`, 'DELETE', { endpoint: b.endpoint });
   });
 

@@ -27,6 +27,18 @@ function grantExpiry(p: Principal | undefined): number {
   return p?.kind === 'token' ? p.expiresAt : 0;
 }
 
+/**
+ * The credential, as on the stream: `Authorization: Bearer …`, or a page's
+ * subscriber token as `?token=`. A present but bad one is a 401.
+ */
+async function subscriberPrincipal(ctx: ApiContext, req: Request): Promise<Principal | undefined> {
+  const token = req.query.token;
+  if (req.headers.authorization !== undefined || typeof token !== 'string') return readPrincipal(ctx, req);
+  const p = token ? await ctx.authenticator.authenticate(token) : undefined;
+  if (!p) throw new ApiError('unauthorized', 'unknown, revoked or expired credential', undefined, { 'WWW-Authenticate': 'Bearer realm="flashwire"' });
+  return p;
+}
+
 export function pushRouter(ctx: ApiContext): Router {
   const r = Router();
   const push = ctx.push;
@@ -56,7 +68,7 @@ export function pushRouter(ctx: ApiContext): Router {
     }
 
     // Private topics: as on the stream, a credential that grants them.
-    const principal = await readPrincipal(ctx, req);
+    const principal = await subscriberPrincipal(ctx, req);
     const refused = topics.filter((t) => !mayReadSubscription(principal, t));
     if (refused.length) {
       if (!principal) throw new ApiError('unauthorized', `${refused.join(', ')} need a subscriber token or a subscribe key as "Authorization: Bearer …"`, undefined, { 'WWW-Authenticate': 'Bearer realm="flashwire"' });
