@@ -25,6 +25,7 @@ import { RedisServer } from '../src/redis/redis-server';
 import { drawLatencyChart } from './chart';
 import { forkModule, freePort, killAll, nextMessage, now, rssSampler, sleep, spawnService, stopChild, treeRss, waitHttpOk } from './procs';
 import type { Collected, Opened, Progress, ToReaders } from './readers';
+import { runPushBench } from './push';
 import { renderTable, type NResult, type PhaseResult, type RunResult } from './report';
 import { median, pct, round, sorted } from './stats';
 import { alertTopics, readerTopics } from './topics';
@@ -47,10 +48,13 @@ interface Options {
   docs: boolean;
   /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   gatewayNodeArgs: string[];
+  /** Web Push mode: this many subscriptions at a local push-service stand-in (0: off). */
+  push: number;
+  pushConcurrency: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [] };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -76,8 +80,10 @@ function parseArgs(argv: string[]): Options {
       case '--no-floor': o.floor = false; break;
       case '--docs': o.docs = true; break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
+      case '--push': o.push = n(); break;
+      case '--push-concurrency': o.pushConcurrency = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
@@ -468,6 +474,25 @@ async function main(): Promise<void> {
     options: { ...o },
     results: [],
   };
+  if (o.push > 0) {
+    try {
+      const result = await runPushBench(MAIN_JS, redisUrl, PUBLISH_KEY, { subscriptions: o.push, alerts: process.argv.includes('--alerts') ? Math.max(1, o.alerts) : 3, concurrencyPerOrigin: o.pushConcurrency }, log);
+      const m = result.median;
+      process.stdout.write(
+        `\nWeb Push: ${result.subscriptions} subscriptions at one local push-service stand-in, ${result.concurrencyPerOrigin} requests in flight per origin (${run.machine.cpus} cores, ${run.machine.cpuModel})\n` +
+          `| alert | POST to first push | POST to last push | pushes/s |\n| --- | --- | --- | --- |\n` +
+          result.alerts.map((a, i) => `| ${i + 1} | ${a.toFirstMs} ms | ${a.toLastMs} ms | ${a.pushesPerSecond} |`).join('\n') +
+          `\n| median | ${m.toFirstMs} ms | ${m.toLastMs} ms | ${m.pushesPerSecond} |\n`,
+      );
+      const resultsDir = path.join(ROOT, 'bench/results');
+      fs.mkdirSync(resultsDir, { recursive: true });
+      fs.writeFileSync(path.join(resultsDir, `${stamp}-push.json`), JSON.stringify({ ...run, push: result }, null, 2) + '\n');
+    } finally {
+      await redisServer.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     for (const n of o.readers) {
       const procCount = o.clientProcs ?? Math.max(2, Math.ceil(n / 5000));

@@ -51,6 +51,14 @@ const approvalPriorities = z
   .pipe(z.array(z.enum(['flash', 'bulletin', 'urgent', 'routine'], { error: 'must be a comma list of flash, bulletin, urgent, routine' })))
   .transform((list) => [...new Set(list)]);
 
+const base64url = z.string().trim().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url (letters, digits, - and _, no padding)');
+
+const bool = z
+  .string()
+  .trim()
+  .regex(/^(true|false)$/, 'must be true or false')
+  .transform((v) => v === 'true');
+
 /** One row of the settings table: how it is parsed, its default, its unit and why. */
 interface SettingSpec<T> {
   schema: z.ZodType<T>;
@@ -101,6 +109,12 @@ export const SETTINGS = {
   FLASHWIRE_APPROVAL_TIMEOUT_SECONDS: setting(int(10, 30 * 24 * 3600), '900', 'seconds', 'an alert nobody approved within 15 minutes is stale news: it is rejected ("approval timed out") rather than sent late'),
   FLASHWIRE_CANARY_SECONDS: setting(int(0, 24 * 3600).refine((n) => n === 0 || n >= 10, 'must be 0 (off) or at least 10'), '0', 'seconds', 'off: set it (e.g. 60) to post a routine canary alert on private/flashwire-canary that often, through API, queue, worker, feed and gateway, and export its end-to-end time'),
   FLASHWIRE_METRICS_KEY: setting(z.string().min(16, 'must be at least 16 characters').optional(), undefined, 'secret', 'none: /metrics is open, as Prometheus scrapes expect inside a private network; set it when the port is reachable from outside'),
+  FLASHWIRE_VAPID_PUBLIC_KEY: setting(base64url.optional(), undefined, 'base64url P-256 public key', 'none: a key pair is made on first start and kept in Redis; set both VAPID keys to bring your own (browsers subscribed with one key cannot be reached with another)'),
+  FLASHWIRE_VAPID_PRIVATE_KEY: setting(base64url.optional(), undefined, 'secret, base64url', 'none: see FLASHWIRE_VAPID_PUBLIC_KEY'),
+  FLASHWIRE_VAPID_SUBJECT: setting(z.string().trim().regex(/^(mailto:.+@.+|https:\/\/.+)$/, 'must be a mailto: address or an https: URL'), 'mailto:webpush@flashwire.invalid', 'mailto: or https: URL', 'the contact push services write to about your traffic; set your newsroom\'s own'),
+  FLASHWIRE_PUSH_ALLOW_PRIVATE: setting(bool, 'false', 'true or false', 'push endpoints on loopback or private addresses are refused so a posted subscription cannot reach into your network; true for tests and internal push services'),
+  FLASHWIRE_PUSH_CONCURRENCY_PER_ORIGIN: setting(int(1, 1000), '32', 'requests in flight', 'one push service gets this many at once over kept-alive connections: fast for a big fan-out, polite to the service'),
+  FLASHWIRE_PUSH_MAX_SUBSCRIPTIONS: setting(int(1, 100_000_000), '1000000', 'subscriptions', 'anyone may subscribe a browser, so Redis needs a ceiling; push services delete dead ones (404/410) as they are met'),
 } as const;
 
 type Specs = typeof SETTINGS;

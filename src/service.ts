@@ -21,6 +21,9 @@ import { createFront } from './http/front';
 import { metricsHandler, track } from './metrics/metrics';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
+import { PushSender } from './push/sender';
+import { PushSubscriptionStore } from './push/subscriptions';
+import { loadVapidKeys, VapidSigner } from './push/vapid';
 import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
@@ -42,6 +45,7 @@ export class Service {
   private server: http.Server | undefined;
   private queue: Queue<SendJobData> | undefined;
   private worker: FanoutWorker | undefined;
+  pushSender: PushSender | undefined;
   gateway: Gateway | undefined;
   private ws: WsEndpoint | undefined;
   private sse: SseEndpoint | undefined;
@@ -78,17 +82,32 @@ export class Service {
     const apiKeys = new ApiKeyStore(redis, this.keys, s.FLASHWIRE_PUBLISH_KEY);
     const authenticator = new CredentialAuthenticator(apiKeys, new SubscriberTokens(s.FLASHWIRE_JWT_SECRET));
 
+    const pushSubscriptions = new PushSubscriptionStore(redis, this.keys);
+    const vapid = roles.includes('api') || roles.includes('worker') ? await loadVapidKeys(redis, this.keys, { publicKey: s.FLASHWIRE_VAPID_PUBLIC_KEY, privateKey: s.FLASHWIRE_VAPID_PRIVATE_KEY }) : undefined;
+
     let api: ReturnType<typeof createApiApp> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
       this.audience = new Audience(redis, this.keys);
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience });
+      this.audience.addSource({ kind: 'push', count: (topics) => pushSubscriptions.countCovering(topics) });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions } });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
       this.worker = new FanoutWorker({ settings: s, log, bullConnection: this.open('blocking', 'worker-bull'), redis: this.open('blocking', 'worker'), keys: this.keys });
       this.worker.start();
+      this.pushSender = new PushSender({
+        redis,
+        blocking: this.open('blocking', 'push-sender'),
+        keys: this.keys,
+        log,
+        store: pushSubscriptions,
+        signer: new VapidSigner(vapid!, s.FLASHWIRE_VAPID_SUBJECT),
+        concurrencyPerOrigin: s.FLASHWIRE_PUSH_CONCURRENCY_PER_ORIGIN,
+        allowPrivate: s.FLASHWIRE_PUSH_ALLOW_PRIVATE,
+      });
+      await this.pushSender.start();
     }
     if (roles.includes('gateway')) {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
@@ -175,6 +194,7 @@ export class Service {
         this.ws?.closeAll();
         this.sse?.closeAll();
       });
+      await step('push sender', () => this.pushSender?.stop());
       await step('worker', () => this.worker?.stop());
       await step('queue', () => this.queue?.close());
       server?.closeAllConnections();

@@ -11,6 +11,7 @@ import { adminRouter } from './routes/admin';
 import { alertsRouter } from './routes/alerts';
 import { audienceRouter } from './routes/audience';
 import { feedRouter } from './routes/feed';
+import { pushRouter } from './routes/push';
 
 export function createApiApp(ctx: ApiContext): Express {
   const app = express();
@@ -22,6 +23,7 @@ export function createApiApp(ctx: ApiContext): Express {
   app.use(adminRouter(ctx));
   app.use(feedRouter(ctx));
   app.use(audienceRouter(ctx));
+  app.use(pushRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });

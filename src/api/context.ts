@@ -5,6 +5,7 @@ import type { Settings } from '../../config/settings';
 import type { ApiKeyStore } from '../auth/api-keys';
 import type { Authenticator } from '../auth/authenticator';
 import type { SendJobData } from '../queue/alert-queue';
+import type { PushSubscriptionStore } from '../push/subscriptions';
 import type { Keys } from '../redis/keys';
 import type { AlertChanges } from '../store/alert-changes';
 import type { AlertStore } from '../store/alert-store';
@@ -24,4 +25,6 @@ export interface ApiContext {
   queue: Queue<SendJobData>;
   /** Reader counts from every gateway, plus webhooks and push where configured. */
   audience: Audience;
+  /** Web Push: the VAPID public key browsers subscribe with, and where subscriptions are kept. */
+  push?: { publicKey: string; subscriptions: PushSubscriptionStore };
 }

@@ -150,6 +150,19 @@ export const metrics = {
     registers: [registry],
     aggregator: 'max',
   }),
+  pushSent: new Counter({ name: 'flashwire_push_sent_total', help: 'Web Push messages a push service accepted (2xx)', registers: [registry] }),
+  pushFailures: new Counter({
+    name: 'flashwire_push_failures_total',
+    help: 'Web Push attempts that failed, by the push service status (0 when none came: refused, timed out); 429 and 5xx are retried',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  }),
+  pushSubscriptionsRemoved: new Counter({
+    name: 'flashwire_push_subscriptions_removed_total',
+    help: 'Web Push subscriptions deleted: gone (the push service said 404/410) or unsubscribed (DELETE)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
   redisReconnects: new Counter({ name: 'flashwire_redis_reconnects_total', help: 'Times a Redis connection was lost and retried', labelNames: ['connection'] as const, registers: [registry] }),
 };
 
@@ -160,6 +173,8 @@ for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
   metrics.acceptToFeed.zero({ priority });
   metrics.reachTo90.zero({ priority });
 }
+
+for (const reason of ['gone', 'unsubscribed']) metrics.pushSubscriptionsRemoved.inc({ reason }, 0);
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
 /** Scrapes from several Prometheus replicas within this window share one query. */

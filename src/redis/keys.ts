@@ -59,4 +59,44 @@ export class Keys {
   get bullPrefix(): string {
     return `${this.prefix}:bull`;
   }
+
+  /** Web Push: the VAPID key pair (JSON), made on first start. */
+  get vapidKeys(): string {
+    return `${this.prefix}:push:vapid`;
+  }
+
+  /** Web Push: one subscription's record (hash: endpoint, keys, topics). */
+  pushSubscription(id: string): string {
+    return `${this.prefix}:push:sub:${id}`;
+  }
+
+  /** Web Push: the ids of the subscriptions holding one topic (or `*`), so an alert finds only its own. */
+  pushTopic(topic: string): string {
+    return `${this.prefix}:push:topic:${topic}`;
+  }
+
+  /** Web Push: every subscription id (a set), for counting and the bound on how many may exist. */
+  get pushSubscriptions(): string {
+    return `${this.prefix}:push:subs`;
+  }
+
+  /** Web Push: the sender's durable feed cursor (the last event fully handled). */
+  get pushCursor(): string {
+    return `${this.prefix}:push:cursor`;
+  }
+
+  /** Web Push: the lease naming the one worker that sends (token, with an expiry). */
+  get pushLease(): string {
+    return `${this.prefix}:push:lease`;
+  }
+
+  /** Web Push: pushes waiting for a retry (sorted set by due time; member `subId alertId`). */
+  get pushRetryDue(): string {
+    return `${this.prefix}:push:retry:due`;
+  }
+
+  /** Web Push: what each waiting retry sends (hash: member -> eventId, attempt, deadline). */
+  get pushRetryData(): string {
+    return `${this.prefix}:push:retry:data`;
+  }
 }

@@ -22,6 +22,8 @@ export const SCRIPTS = {
   idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
   idempotencyRelease: { file: 'idempotency-release-2.lua', keys: 2 },
   rateLimit: { file: 'rate-limit-1.lua', keys: 1 },
+  pushLease: { file: 'push-lease-1.lua', keys: 1 },
+  pushCursor: { file: 'push-cursor-2.lua', keys: 2 },
 } as const satisfies Record<string, ScriptDef>;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema } from '../alert/schema';
 import { audienceCountSchema, dryRunSchema } from '../store/audience';
 import { problemSchema } from '../api/problems';
+import { pushKeySchema, pushSubscribeSchema, pushSubscriptionResourceSchema, pushUnsubscribeSchema } from '../push/schema';
 import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
 import { jsonSchema, type JsonSchema } from './json-schema';
 
@@ -58,7 +59,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'alerts' }, { name: 'feed' }, { name: 'operations' }],
+    tags: [{ name: 'alerts' }, { name: 'feed' }, { name: 'push' }, { name: 'operations' }],
     paths: {
       '/v1/alerts': {
         post: {
@@ -172,6 +173,35 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           },
         },
       },
+      '/v1/push/key': {
+        get: { tags: ['push'], operationId: 'pushKey', summary: 'The VAPID public key browsers subscribe with (applicationServerKey)', security: [{}], responses: { '200': { description: 'the key', content: json('PushKey') } } },
+      },
+      '/v1/push/subscriptions': {
+        post: {
+          tags: ['push'],
+          operationId: 'pushSubscribe',
+          summary: "Subscribe a browser's push subscription to topics (alerts with the tab closed)",
+          security: [{}, { bearer: [] }],
+          parameters: [{ name: 'token', in: 'query', schema: { type: 'string' }, description: 'a subscriber token, as a page passes it to the stream (instead of Authorization)' }],
+          requestBody: { required: true, content: json('PushSubscribe') },
+          responses: {
+            '201': { description: 'subscribed', content: json('PushSubscription') },
+            '200': { description: 'the endpoint was known: its topics were replaced', content: json('PushSubscription') },
+            '401': problem('private/ topic without a credential'),
+            '403': problem('credential does not grant the topic'),
+            '422': problem('bad subscription or topics, or an endpoint on a non-public address'),
+            '503': problem('Redis cannot be reached, or the subscription ceiling is reached'),
+          },
+        },
+        delete: {
+          tags: ['push'],
+          operationId: 'pushUnsubscribe',
+          summary: 'Forget a push subscription by its endpoint',
+          security: [{}],
+          requestBody: { required: true, content: json('PushUnsubscribe') },
+          responses: { '204': { description: 'gone (or never there)' }, '422': problem('no endpoint') },
+        },
+      },
       '/healthz': { get: { tags: ['operations'], operationId: 'health', summary: 'Alive', security: [{}], responses: { '200': { description: 'alive' } } } },
       '/readyz': {
         get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached') } },
@@ -194,6 +224,10 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
         Alert: jsonSchema(alertResourceSchema, 'output'),
         FeedPage: jsonSchema(feedPageSchema, 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
+        PushKey: jsonSchema(pushKeySchema, 'output'),
+        PushSubscribe: jsonSchema(pushSubscribeSchema, 'input'),
+        PushUnsubscribe: jsonSchema(pushUnsubscribeSchema, 'input'),
+        PushSubscription: jsonSchema(pushSubscriptionResourceSchema, 'output'),
       },
     },
   };

@@ -27,6 +27,9 @@ await build({
   plugins: [clientAsServed],
 });
 
+// The service worker is a classic script (iife), served at /sw.js so its scope is the whole site.
+await build({ ...common, format: 'iife', entryPoints: [path.join(root, 'src/web/scripts/sw.ts')], outfile: path.join(out, 'sw.js') });
+
 fs.cpSync(path.join(root, 'src/web/pages'), path.join(out, 'pages'), { recursive: true });
 
 const client = fs.readFileSync(path.join(out, 'client/flashwire.js'));

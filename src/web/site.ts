@@ -56,6 +56,7 @@ function routes(root: string | undefined, version: string): Map<string, Asset> {
   m.set('/', read('pages/index.html'));
   m.set('/console', read('pages/console.html'));
   m.set('/client/flashwire.js', read('client/flashwire.js'));
+  if (fs.existsSync(path.join(root, 'sw.js'))) m.set('/sw.js', read('sw.js'));
   for (const f of ['site.css', 'icon.svg']) m.set(`/assets/${f}`, read(`pages/${f}`));
   for (const f of fs.readdirSync(path.join(root, 'assets'))) if (f.endsWith('.js')) m.set(`/assets/${f}`, read(`assets/${f}`));
   return m;

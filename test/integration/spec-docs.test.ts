@@ -72,7 +72,7 @@ describe('the API descriptions', () => {
 
   it("describes what the running API really answers, path by path", async () => {
     const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/alerts/{id}/approve', '/v1/alerts/{id}/reject', '/v1/audience', '/v1/feed'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/alerts/{id}/approve', '/v1/alerts/{id}/reject', '/v1/audience', '/v1/feed', '/v1/push/key', '/v1/push/subscriptions'].sort());
     const posted = await postAlert(svc.url, FIXTURE);
     expect(posted.status).toBe(202);
     alertResourceSchema.parse(posted.body);

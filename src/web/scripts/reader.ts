@@ -16,6 +16,7 @@ import {
   type UpdateFrame,
 } from '../../clients/browser/flashwire-client';
 import { $, clock, el, safeHref } from './dom';
+import { setupPushOffer } from './push-offer';
 
 const params = new URLSearchParams(location.search);
 const initialTopics = (params.get('topics') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
@@ -285,6 +286,9 @@ function notify(a: AlertPayload): void {
   // Notification text is plain text by definition; no markup is interpreted.
   new Notification(`${a.priority.toUpperCase()}: ${a.headline}`, { body: a.summary ?? a.topics.join(', '), tag: a.id });
 }
+
+// ---- alerts with the tab closed (Web Push), only after the reader asks ----
+setupPushOffer({ button: $<HTMLButtonElement>('#push-offer'), status: $('#push-status'), topics: () => client.topics });
 
 // Tests and curious readers can reach the client from the console.
 (window as unknown as { flashwire: FlashwireClient }).flashwire = client;

@@ -1,0 +1,89 @@
+/**
+ * Where a push may go. A subscription's endpoint is a URL a browser's push
+ * service gave it; anyone can post one, so it must never make Flashwire
+ * call into its own network (SSRF). Endpoints whose host is, or resolves
+ * to, a loopback, private, link-local or otherwise non-public address are
+ * refused when the subscription is made, and checked again on every new
+ * connection (a name can be re-pointed after it was accepted), unless
+ * FLASHWIRE_PUSH_ALLOW_PRIVATE=true (tests, a push-service stand-in).
+ */
+import dns from 'node:dns';
+import net from 'node:net';
+
+const blocked = new net.BlockList();
+for (const [addr, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) blocked.addSubnet(addr, bits, 'ipv4');
+for (const [addr, bits] of [
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+] as const) blocked.addSubnet(addr, bits, 'ipv6');
+
+/** True for an address on the public internet. */
+export function isPublicAddress(ip: string): boolean {
+  const family = net.isIP(ip);
+  if (family === 4) return !blocked.check(ip, 'ipv4');
+  if (family !== 6) return false;
+  // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as IPv4.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return isPublicAddress(mapped[1]!);
+  if (/^::ffff:/i.test(ip)) return false;
+  return !blocked.check(ip, 'ipv6');
+}
+
+export class EndpointError extends Error {}
+
+export const MAX_ENDPOINT_LENGTH = 2048;
+
+/** Parses an endpoint and checks its form; throws EndpointError saying how to fix it. */
+export function parseEndpoint(raw: string, allowPrivate: boolean): URL {
+  if (raw.length > MAX_ENDPOINT_LENGTH) throw new EndpointError(`must be at most ${MAX_ENDPOINT_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new EndpointError('must be an absolute URL, as PushSubscription.endpoint gives it');
+  }
+  if (url.protocol !== 'https:' && !(allowPrivate && url.protocol === 'http:')) throw new EndpointError('must be an https URL');
+  if (url.username || url.password) throw new EndpointError('must not carry a user name or password');
+  return url;
+}
+
+/** Resolves the endpoint's host; throws EndpointError when any address is not public (unless allowed). */
+export async function checkEndpointAddress(url: URL, allowPrivate: boolean): Promise<void> {
+  if (allowPrivate) return;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (net.isIP(host)) addresses = [host];
+  else {
+    try {
+      addresses = (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    } catch {
+      throw new EndpointError(`its host ${host} does not resolve`);
+    }
+  }
+  if (addresses.length === 0 || !addresses.every(isPublicAddress)) throw new EndpointError(`its host ${host} is not a public address (set FLASHWIRE_PUSH_ALLOW_PRIVATE=true for a push service inside your network)`);
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+
+/**
+ * A `lookup` for http(s) agents that refuses non-public answers, so a
+ * connection never reaches an address the subscription check would refuse.
+ */
+export function publicOnlyLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '');
+    const list = addresses as dns.LookupAddress[];
+    const bad = list.find((a) => !isPublicAddress(a.address));
+    if (bad || list.length === 0) {
+      const e: NodeJS.ErrnoException = new Error(`push endpoint host ${hostname} resolves to a non-public address`);
+      e.code = 'EPUSHPRIVATE';
+      return callback(e, '');
+    }
+    if (options.all) return callback(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Web Push in a real headless Chromium: the reader page's offer, the
+ * service worker at /sw.js, and pushes delivered through the DevTools
+ * protocol (this machine cannot reach a browser push service, which the
+ * page must say plainly). The pushes are real frames from the feed.
+ */
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { getJson, postAlert } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService } from '../helpers/service';
+import { PUBLISH_KEY } from '../helpers/settings';
+import { launchChromium } from './chromium';
+
+// Callbacks passed to page.evaluate run in the page; these names are theirs.
+declare const navigator: any;
+
+interface Shown {
+  title: string;
+  body: string;
+  tag: string;
+  data: { url?: string } | null;
+}
+
+describe('Web Push in Chromium', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let svc: Awaited<ReturnType<typeof startService>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    svc = await startService(redis.url, { FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '100000' });
+    browser = await launchChromium();
+    context = await browser.newContext();
+    page = await context.newPage();
+    cdp = await context.newCDPSession(page);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.stop();
+    await redis?.cleanup();
+  });
+
+  /** The frame the feed holds for this alert's latest event of `type`. */
+  async function frameOf(alertId: string, type: string): Promise<Record<string, any>> {
+    for (let i = 0; i < 200; i++) {
+      const feed = await getJson(`${svc.url}/v1/feed?topics=*&limit=500`);
+      const f = (feed.body.events as Record<string, any>[]).filter((e) => e.type === type && (e.alert?.id ?? e.id) === alertId).pop();
+      if (f) return f;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no ${type} event for ${alertId} in the feed`);
+  }
+
+  const notifications = (): Promise<Shown[]> =>
+    page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return (await reg.getNotifications()).map((n: any) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+    });
+
+  async function until(pred: (n: Shown[]) => boolean): Promise<Shown[]> {
+    let last: Shown[] = [];
+    for (let i = 0; i < 300; i++) {
+      last = await notifications();
+      if (pred(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`notifications never matched; last: ${JSON.stringify(last)}`);
+  }
+
+  it('offers alerts with the tab closed, says plainly when the push service is out of reach, and its worker shows, replaces and closes notifications', async () => {
+    const origin = svc.url;
+    const root = await browser.newBrowserCDPSession();
+    const { targetInfo } = (await cdp.send('Target.getTargetInfo')) as { targetInfo: { browserContextId: string } };
+    await root.send('Browser.grantPermissions', { origin, permissions: ['notifications'], browserContextId: targetInfo.browserContextId });
+
+    await page.goto(`${origin}/`);
+    const offer = page.locator('#push-offer');
+    await expect(offer.textContent()).resolves.toBe('Get alerts when this tab is closed');
+    // Nothing was asked or registered before the click.
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+
+    const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: typeof registrations }) => registrations.push(...e.registrations));
+    await cdp.send('ServiceWorker.enable');
+
+    await offer.click();
+    const status = page.locator('#push-status');
+    await page.waitForSelector('#push-status[data-state="unreachable"], #push-status[data-state="on"], #push-status[data-state="error"]', { timeout: 30_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; the page said: ${await status.getAttribute('data-state')}: ${await status.textContent()}`);
+    });
+    // This machine has no route to a browser push service: the page must say so, not fail silently.
+    expect(await status.getAttribute('data-state')).toBe('unreachable');
+    expect(await status.textContent()).toMatch(/could not reach its push service/);
+    expect(await status.isVisible()).toBe(true);
+
+    // The worker registered at /sw.js for the whole site.
+    const scriptURL = await page.evaluate(async () => (await navigator.serviceWorker.ready).active.scriptURL);
+    expect(scriptURL).toBe(`${origin}/sw.js`);
+    for (let i = 0; i < 100 && !registrations.some((r) => r.scopeURL === `${origin}/` && !r.isDeleted); i++) await new Promise((r) => setTimeout(r, 50));
+    const reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
+    expect(reg).toBeDefined();
+    const deliver = (frame: unknown) => cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg!.registrationId, data: JSON.stringify(frame) });
+
+    // An alert: a notification with its headline and summary, tagged with the alert id.
+    const posted = await postAlert(svc.url, { headline: 'Flood barrier closes', summary: 'The Thames Barrier is closing for the evening tide.', url: 'https://news.example/barrier', topics: ['uk'], priority: 'flash' });
+    const id = posted.body.id as string;
+    await deliver(await frameOf(id, 'alert'));
+    let shown = await until((n) => n.some((x) => x.tag === id));
+    expect(shown).toEqual([{ title: 'Flood barrier closes', body: 'The Thames Barrier is closing for the evening tide.', tag: id, data: expect.objectContaining({ url: 'https://news.example/barrier' }) }]);
+
+    // Its correction replaces it (same tag), not a second notification.
+    const patched = await fetch(`${svc.url}/v1/alerts/${id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` }, body: JSON.stringify({ headline: 'Thames Barrier closes early' }) });
+    expect(patched.status).toBe(200);
+    await deliver(await frameOf(id, 'update'));
+    shown = await until((n) => n.some((x) => x.tag === id && x.title === 'Thames Barrier closes early'));
+    expect(shown.filter((x) => x.tag === id)).toHaveLength(1);
+
+    // A second alert has its own notification.
+    const other = await postAlert(svc.url, { headline: 'Second story', topics: ['uk'] });
+    await deliver(await frameOf(other.body.id, 'alert'));
+    await until((n) => n.length === 2);
+
+    // Its retraction closes it; the other stays.
+    const retracted = await fetch(`${svc.url}/v1/alerts/${id}/retract`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` }, body: JSON.stringify({ reason: 'Wrong barrier' }) });
+    expect(retracted.status).toBe(200);
+    await deliver(await frameOf(id, 'retract'));
+    shown = await until((n) => !n.some((x) => x.tag === id));
+    expect(shown.map((x) => x.title)).toEqual(['Second story']);
+    await root.detach();
+  }, 120_000);
+});
