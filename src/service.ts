@@ -22,6 +22,7 @@ import { metricsHandler, track } from './metrics/metrics';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
 import { Keys } from './redis/keys';
+import { checkRedisVersion, warnAboutRedisConfig } from './redis/server-check';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
 import { createSiteHandler } from './web/site';
@@ -32,6 +33,8 @@ export interface ServiceOptions {
   redis: RedisTarget;
   /** Told once about a publish key created on a first run (shown once). */
   onFirstRunKey?: (secret: string) => void;
+  /** The private redis-server `npm start` ran itself (its configuration is known good): no configuration warnings. */
+  privateRedis?: boolean;
 }
 
 export class Service {
@@ -66,15 +69,18 @@ export class Service {
     const redis = this.open('command', 'command');
     await waitReady(redis, 15_000);
     redis.on('reconnecting', () => log.warn('Redis connection lost; reconnecting'));
-    log.info({ redis: describeTarget(this.options.redis), roles }, 'connected to Redis');
+    const version = await checkRedisVersion(redis, describeTarget(this.options.redis));
+    log.info({ redis: describeTarget(this.options.redis), version, roles }, 'connected to Redis');
+    if (!this.options.privateRedis) await warnAboutRedisConfig(redis, log);
+    const retentionMs = s.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000;
     const apiKeys = new ApiKeyStore(redis, this.keys, s.FLASHWIRE_PUBLISH_KEY);
     const authenticator = new CredentialAuthenticator(apiKeys, new SubscriberTokens(s.FLASHWIRE_JWT_SECRET));
 
     let api: ReturnType<typeof createApiApp> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
-      const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue });
+      const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs: retentionMs });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {

@@ -22,10 +22,15 @@ export interface ReaderLimits {
   maxPendingEvents: number;
 }
 
+/** Alert events a reader may acknowledge at once; older unacknowledged ones no longer count. */
+export const ACKABLE_EVENTS = 256;
+
 export class Reader implements HubMember {
   lastDispatch = 0;
   readonly topics = new Set<string>();
   private lastWritten = ZERO_EVENT_ID;
+  /** eventId -> alertId of `alert` events written to this reader and not yet acknowledged, oldest first. */
+  private readonly ackable = new Map<string, string>();
   private pending: FeedEvent[] | undefined;
   private closedWith: number | undefined;
 
@@ -79,6 +84,13 @@ export class Reader implements HubMember {
     if (held) for (const e of held) this.write(e);
   }
 
+  /** The alert an `ack` is a receipt for: one written to this reader, acknowledged for the first time. */
+  takeAck(eventId: string): string | undefined {
+    const alertId = this.ackable.get(eventId);
+    if (alertId !== undefined) this.ackable.delete(eventId);
+    return alertId;
+  }
+
   send(frame: ServerFrame): void {
     if (!this.closed) this.transport.sendControl(frame);
   }
@@ -104,6 +116,10 @@ export class Reader implements HubMember {
     }
     this.transport.sendEvent(e);
     this.lastWritten = e.eventId;
+    if (e.type === 'alert') {
+      this.ackable.set(e.eventId, e.alertId);
+      if (this.ackable.size > ACKABLE_EVENTS) this.ackable.delete(this.ackable.keys().next().value as string);
+    }
   }
 
   private cutOff(): void {

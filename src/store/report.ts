@@ -5,13 +5,19 @@
  * alert in batches. The API sums and summarises them when the alert is read.
  *
  * Hash `report:{id}`: `deliveries`, `receipts` (HINCRBY by every gateway) and
- * `lat:{gatewayId}` (that gateway's feed-to-last-write ms).
+ * `lat:{gatewayId}` (that gateway's feed-to-last-write ms). It takes the
+ * alert record's expiry, so both go together (FLASHWIRE_RECORD_RETENTION_SECONDS).
+ *
+ * A receipt counts only for an alert event that was written to the reader
+ * that acknowledges it, and only once: the reader keeps the events it was
+ * written and not yet acknowledged (Reader.takeAck).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeliveryReport } from '../alert/schema';
-import { compareEventIds, eventTime } from '../feed/event-id';
+import { eventTime } from '../feed/event-id';
 import type { Keys } from '../redis/keys';
+import { defineScripts, pipeScript } from '../redis/scripts';
 
 const LATENCY_FIELD = 'lat:';
 
@@ -39,21 +45,17 @@ interface Pending {
 export interface ReportWriterOptions {
   /** How often counts go to Redis: a burst of deliveries costs one round trip, not one each. */
   flushMs?: number;
-  /** Alert events remembered to map a receipt's eventId to its alert. */
-  rememberEvents?: number;
+  /** FLASHWIRE_RECORD_RETENTION_SECONDS in ms: a report's expiry when its record has none. */
+  retentionMs?: number;
 }
 
 /** One gateway's side of the delivery reports. */
 export class ReportWriter {
   private pending = new Map<string, Pending>();
-  /** eventId -> alertId of recent `alert` events, oldest first. */
-  private readonly alertOf = new Map<string, string>();
-  /** The newest eventId each reader acknowledged: repeated acks count once. */
-  private readonly lastAck = new WeakMap<object, string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushMs: number;
-  private readonly remember: number;
+  private readonly retentionMs: number;
 
   constructor(
     private readonly redis: Redis,
@@ -63,7 +65,7 @@ export class ReportWriter {
     o: ReportWriterOptions = {},
   ) {
     this.flushMs = o.flushMs ?? 250;
-    this.remember = o.rememberEvents ?? 10_000;
+    this.retentionMs = o.retentionMs ?? 30 * 24 * 3600 * 1000;
   }
 
   start(): void {
@@ -81,23 +83,15 @@ export class ReportWriter {
 
   /** An `alert` event was written to `count` readers; its dispatch finished at `finishedAt`. */
   delivered(eventId: string, alertId: string, count: number, finishedAt: number): void {
-    this.alertOf.set(eventId, alertId);
-    if (this.alertOf.size > this.remember) this.alertOf.delete(this.alertOf.keys().next().value as string);
     if (count === 0) return;
     const p = this.entry(alertId);
     p.deliveries += count;
     p.latencyMs = Math.max(0, finishedAt - eventTime(eventId));
   }
 
-  /** A reader acknowledged an event; counted when it is an alert this gateway sent. */
-  receipt(reader: object, eventId: string): boolean {
-    const alertId = this.alertOf.get(eventId);
-    if (alertId === undefined) return false;
-    const last = this.lastAck.get(reader);
-    if (last !== undefined && compareEventIds(eventId, last) <= 0) return false;
-    this.lastAck.set(reader, eventId);
+  /** A reader acknowledged alert `alertId`, written to it and not acknowledged before (Reader.takeAck). */
+  receipt(alertId: string): void {
     this.entry(alertId).receipts++;
-    return true;
   }
 
   /** Writes the counts gathered since the last flush in one pipeline. */
@@ -119,12 +113,16 @@ export class ReportWriter {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    defineScripts(this.redis);
     const pipe = this.redis.pipeline();
     for (const [alertId, p] of batch) {
-      const key = this.keys.report(alertId);
-      if (p.deliveries) pipe.hincrby(key, 'deliveries', p.deliveries);
-      if (p.receipts) pipe.hincrby(key, 'receipts', p.receipts);
-      if (p.latencyMs !== undefined) pipe.hset(key, LATENCY_FIELD + this.gatewayId, p.latencyMs);
+      pipeScript(pipe, 'reportAdd', [this.keys.report(alertId), this.keys.alert(alertId)], [
+        p.deliveries,
+        p.receipts,
+        p.latencyMs !== undefined ? LATENCY_FIELD + this.gatewayId : '',
+        p.latencyMs ?? 0,
+        this.retentionMs,
+      ]);
     }
     try {
       const res = await pipe.exec();
