@@ -85,7 +85,10 @@ describe('Redis version', () => {
       let stdout = '';
       child.stderr!.on('data', (d) => (stderr += String(d)));
       child.stdout!.on('data', (d) => (stdout += String(d)));
+      // Never left behind, whatever happens: a process that does not stop by itself fails the test.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      clearTimeout(guard);
       expect(code).toBe(1);
       const lines = stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
