@@ -22,15 +22,19 @@ export interface ReaderLimits {
   maxPendingEvents: number;
 }
 
-/** Alert events a reader may acknowledge at once; older unacknowledged ones no longer count. */
-export const ACKABLE_EVENTS = 256;
+/**
+ * Alert events a reader may acknowledge at once; older unacknowledged ones
+ * no longer count. Readers ack as they show an alert, and alerts come a few
+ * an hour: a small bound keeps a reader that never acks cheap (~2 KB).
+ */
+export const ACKABLE_EVENTS = 32;
 
 export class Reader implements HubMember {
   lastDispatch = 0;
   readonly topics = new Set<string>();
   private lastWritten = ZERO_EVENT_ID;
   /** eventId -> alertId of `alert` events written to this reader and not yet acknowledged, oldest first. */
-  private readonly ackable = new Map<string, string>();
+  private ackable: Map<string, string> | undefined;
   private pending: FeedEvent[] | undefined;
   private closedWith: number | undefined;
 
@@ -86,8 +90,8 @@ export class Reader implements HubMember {
 
   /** The alert an `ack` is a receipt for: one written to this reader, acknowledged for the first time. */
   takeAck(eventId: string): string | undefined {
-    const alertId = this.ackable.get(eventId);
-    if (alertId !== undefined) this.ackable.delete(eventId);
+    const alertId = this.ackable?.get(eventId);
+    if (alertId !== undefined) this.ackable!.delete(eventId);
     return alertId;
   }
 
@@ -117,6 +121,7 @@ export class Reader implements HubMember {
     this.transport.sendEvent(e);
     this.lastWritten = e.eventId;
     if (e.type === 'alert') {
+      this.ackable ??= new Map();
       this.ackable.set(e.eventId, e.alertId);
       if (this.ackable.size > ACKABLE_EVENTS) this.ackable.delete(this.ackable.keys().next().value as string);
     }
