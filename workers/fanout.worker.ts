@@ -112,7 +112,7 @@ export class FanoutWorker {
       const out = await this.store.markFailed(alertId, `send failed after every attempt: ${reason}`);
       if (out.kind === 'failed') {
         metrics.alertsFailed.inc();
-        log.warn({ alertId }, 'alert marked failed');
+        log.warn({ alertId, reason }, 'alert marked failed');
       } else if (out.kind === 'kept') {
         log.info({ alertId, status: out.status }, 'final send failure after the alert was settled; status kept');
       }
