@@ -8,6 +8,7 @@ import { loadSettings, SettingsError, type Settings } from '../config/settings';
 import { createLogger } from './log';
 import { ClusterSettingsError, startClusterPrimary } from './gateway/cluster';
 import { RedisServer, RedisServerMissingError } from './redis/redis-server';
+import { RedisTooOldError } from './redis/server-check';
 import { topologyFromSettings, TopologyError } from './redis/topology';
 import type { RedisTarget } from './redis/connection';
 import { Service } from './service';
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     settings,
     log,
     redis: target,
+    privateRedis: embedded !== undefined,
     onFirstRunKey: (secret) =>
       process.stdout.write(
         `\n  Flashwire created a publish key named "first-run". It is shown only this once:\n\n    ${secret}\n\n  Post an alert with:  curl -H "Authorization: Bearer ${secret}" ...  (see README)\n\n`,
@@ -88,9 +90,10 @@ async function main(): Promise<void> {
   try {
     await service.start();
   } catch (err) {
-    log.error({ err }, 'failed to start');
+    if (!(err instanceof RedisTooOldError)) log.error({ err }, 'failed to start');
     await service.stop().catch(() => undefined);
     await embedded?.stop();
+    if (err instanceof RedisTooOldError) fail(err.message);
     fail(`failed to start: ${(err as Error).message}`);
   }
 }

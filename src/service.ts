@@ -25,6 +25,7 @@ import { PushSender } from './push/sender';
 import { PushSubscriptionStore } from './push/subscriptions';
 import { loadVapidKeys, VapidSigner } from './push/vapid';
 import { Keys } from './redis/keys';
+import { checkRedisVersion, warnAboutRedisConfig } from './redis/server-check';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
 import { Audience } from './store/audience';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   redis: RedisTarget;
   /** Told once about a publish key created on a first run (shown once). */
   onFirstRunKey?: (secret: string) => void;
+  /** The private redis-server `npm start` ran itself (its configuration is known good): no configuration warnings. */
+  privateRedis?: boolean;
 }
 
 export class Service {
@@ -78,7 +81,10 @@ export class Service {
     const redis = this.open('command', 'command');
     await waitReady(redis, 15_000);
     redis.on('reconnecting', () => log.warn('Redis connection lost; reconnecting'));
-    log.info({ redis: describeTarget(this.options.redis), roles }, 'connected to Redis');
+    const version = await checkRedisVersion(redis, describeTarget(this.options.redis));
+    log.info({ redis: describeTarget(this.options.redis), version, roles }, 'connected to Redis');
+    if (!this.options.privateRedis) await warnAboutRedisConfig(redis, log);
+    const retentionMs = s.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000;
     const apiKeys = new ApiKeyStore(redis, this.keys, s.FLASHWIRE_PUBLISH_KEY);
     const authenticator = new CredentialAuthenticator(apiKeys, new SubscriberTokens(s.FLASHWIRE_JWT_SECRET));
 
@@ -88,10 +94,10 @@ export class Service {
     let api: ReturnType<typeof createApiApp> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
-      const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
+      const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs: retentionMs });
       this.audience = new Audience(redis, this.keys);
       this.audience.addSource({ kind: 'push', count: (topics) => pushSubscriptions.countCovering(topics) });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions } });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions } });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {

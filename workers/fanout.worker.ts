@@ -41,11 +41,12 @@ export const SYSTEM_ACTOR = 'flashwire';
  */
 export async function runApprovalTimeout(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string, requeue: (alertId: string, o: { priority: Priority; delayMs: number }) => Promise<void>): Promise<ApprovalTimeoutOutcome> {
   const { redis, keys, settings } = deps;
-  const changes = new AlertChanges(redis, keys, { maxEntries: settings.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
+  const recordRetentionMs = settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000;
+  const changes = new AlertChanges(redis, keys, { maxEntries: settings.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs });
   const out = await changes.reject(alertId, APPROVAL_TIMED_OUT, SYSTEM_ACTOR);
   if (out.kind === 'missing') return 'missing';
   if (out.kind === 'done') return 'rejected';
-  const rec = await new AlertStore(redis, keys).get(alertId);
+  const rec = await new AlertStore(redis, keys, recordRetentionMs).get(alertId);
   if (rec && !rec.eventId && (rec.status === 'queued' || rec.status === 'scheduled') && rec.audit.some((a) => a.action === 'approved')) {
     await requeue(alertId, { priority: rec.priority, delayMs: rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0 });
     return 'resent';
@@ -66,7 +67,7 @@ export async function appendSend(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' |
 
 async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string): Promise<{ outcome: SendOutcome; eventId?: string; status?: string } | 'stale'> {
   const { redis, keys, settings } = deps;
-  const rec = await new AlertStore(redis, keys).get(alertId);
+  const rec = await new AlertStore(redis, keys, settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000).get(alertId);
   if (!rec) return { outcome: 'missing' };
   if (rec.eventId) return { outcome: 'duplicate', eventId: rec.eventId };
   const sentAt = new Date().toISOString();
@@ -81,6 +82,7 @@ async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 's
     settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000,
     alertId,
     rec.rev ?? '0',
+    settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000,
   ])) as [SendOutcome | 'stale', string?];
   const [outcome, detail] = res;
   if (outcome === 'stale') return 'stale';
@@ -89,12 +91,20 @@ async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 's
   return { outcome };
 }
 
+/** Why a record left unqueued past the grace period is marked failed. */
+export const ORPHAN_REASON = 'its send was never queued: the API process stopped after writing the record and before queuing it (no 202 was given)';
+
 export class FanoutWorker {
   private worker: Worker<SendJobData> | undefined;
   private closing: Promise<void> | undefined;
   private queue: ReturnType<typeof createAlertQueue> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+  private readonly store: AlertStore;
 
-  constructor(private readonly deps: FanoutWorkerDeps) {}
+  constructor(private readonly deps: FanoutWorkerDeps) {
+    this.store = new AlertStore(deps.redis, deps.keys, deps.settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000);
+  }
 
   start(): void {
     const { settings, log, bullConnection, keys } = this.deps;
@@ -112,10 +122,66 @@ export class FanoutWorker {
       if (!job) return;
       const final = job.attemptsMade >= (job.opts.attempts ?? 1);
       log.warn({ alertId: job.data.alertId, attempt: job.attemptsMade, final, err: err.message }, final ? 'send failed for good' : 'send attempt failed; will retry');
-      if (final) metrics.alertsFailed.inc();
-      if (final && job.name !== APPROVAL_TIMEOUT_JOB) void new AlertStore(this.deps.redis, keys).setStatus(job.data.alertId, 'failed').catch(() => undefined);
+      if (final && job.name !== APPROVAL_TIMEOUT_JOB) void this.failForGood(job.data.alertId, err.message);
     });
     this.worker.on('error', (err) => log.debug({ err: err.message }, 'worker connection error'));
+    const graceMs = settings.FLASHWIRE_ORPHAN_GRACE_SECONDS * 1000;
+    this.sweepTimer = setInterval(() => void this.sweepOrphans(), Math.max(500, Math.min(graceMs / 2, 30_000)));
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * The last attempt failed. Only an alert still waiting to be sent becomes
+   * `failed`: one already `sent` (the failure came after its append) or
+   * `retracted` keeps its status, and readers' view of it stays true.
+   */
+  private async failForGood(alertId: string, reason: string): Promise<void> {
+    const log = this.deps.log;
+    try {
+      const out = await this.store.markFailed(alertId, `send failed after every attempt: ${reason}`);
+      if (out.kind === 'failed') {
+        metrics.alertsFailed.inc();
+        log.warn({ alertId, reason }, 'alert marked failed');
+      } else if (out.kind === 'kept') {
+        log.info({ alertId, status: out.status }, 'final send failure after the alert was settled; status kept');
+      }
+    } catch (err) {
+      log.warn({ alertId, err: String(err) }, 'could not mark the alert failed');
+    }
+  }
+
+  /**
+   * Records whose API process died after writing them and before queuing
+   * their send: no 202 was given, and nothing would ever send them. A retry
+   * of the POST with the same Idempotency-Key within the grace period queues
+   * and sends it; after it, the record is marked failed with the reason.
+   */
+  async sweepOrphans(now: number = Date.now()): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    const { redis, keys, settings, log } = this.deps;
+    let failed = 0;
+    try {
+      const ids = await redis.zrangebyscore(keys.unqueued, '-inf', now - settings.FLASHWIRE_ORPHAN_GRACE_SECONDS * 1000, 'LIMIT', 0, 100);
+      for (const id of ids) {
+        const res = await runScript(redis, 'sweepOrphan', [keys.unqueued, keys.alert(id), keys.sendJob(QUEUE_NAME, id)], [
+          id,
+          ORPHAN_REASON,
+          new Date().toISOString(),
+          settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000,
+        ]);
+        if (res === 'failed') {
+          failed++;
+          metrics.alertsFailed.inc();
+          log.warn({ alertId: id, reason: ORPHAN_REASON }, 'alert marked failed');
+        }
+      }
+    } catch (err) {
+      log.debug({ err: String(err) }, 'orphan sweep failed; will try again');
+    } finally {
+      this.sweeping = false;
+    }
+    return failed;
   }
 
   private async process(job: Job<SendJobData>): Promise<SendOutcome | ApprovalTimeoutOutcome> {
@@ -165,6 +231,7 @@ export class FanoutWorker {
   /** Lets in-flight jobs finish, then closes; idempotent. */
   stop(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
       if (this.worker) await this.worker.close();
       if (this.queue) await this.queue.close();
     })();

@@ -173,18 +173,18 @@ export const reportSchema = z.object({
 });
 export type DeliveryReport = z.infer<typeof reportSchema>;
 
-export const AUDIT_ACTIONS = ['created', 'corrected', 'retracted', 'approved', 'rejected'] as const;
+export const AUDIT_ACTIONS = ['created', 'corrected', 'retracted', 'approved', 'rejected', 'failed'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** One step in an alert's editorial history: who did what, and when. */
 export const auditEntrySchema = z.object({
   action: z.enum(AUDIT_ACTIONS),
-  /** The API key's name. */
+  /** The API key's name ('flashwire' for the service's own steps). */
   by: z.string(),
   at: z.string(),
   /** The fields a correction changed. */
   fields: z.array(z.string()).optional(),
-  /** A retraction's or rejection's reason. */
+  /** A retraction's or rejection's reason, or why the alert failed. */
   reason: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof auditEntrySchema>;

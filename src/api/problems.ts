@@ -5,6 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isRedisOutOfMemory } from '../redis/server-check';
 import { ApiError, type FieldError } from './errors';
 
 export const problemSchema = z.object({
@@ -111,6 +112,14 @@ export function problemMiddleware(log: Logger, redisReady: () => boolean): Error
         return sendProblem(res, new ApiError('unsupported_media_type', 'the body must be UTF-8 JSON'), instance);
       case 'request.aborted':
         return;
+    }
+    if (isRedisOutOfMemory(err)) {
+      log.warn({ err: String(err) }, 'request refused: Redis is out of memory');
+      return sendProblem(
+        res,
+        new ApiError('unavailable', 'Redis is out of memory (maxmemory reached, policy noeviction) and refuses writes; nothing was accepted. Retry once it has room: raise maxmemory or lower FLASHWIRE_RECORD_RETENTION_SECONDS', undefined, { 'Retry-After': '5' }),
+        instance,
+      );
     }
     if (!redisReady() || isRedisConnectionError(err)) {
       log.warn({ err: String(err) }, 'request failed while Redis is unreachable');

@@ -1,6 +1,7 @@
 /**
- * The publish rate limit per API key: a fixed one-minute window counted in
- * Redis, so it holds however many API processes share the key's traffic.
+ * Rate limits, each a fixed one-minute window counted in Redis, so it holds
+ * however many API processes share the traffic: writes (posts, corrections,
+ * retractions) per API key, and anonymous feed polls per client address.
  */
 import type { NextFunction, Request, Response } from 'express';
 import { runScript } from '../redis/scripts';
@@ -9,7 +10,7 @@ import { ApiError } from './errors';
 
 const WINDOW_MS = 60_000;
 
-/** After requireKey: counts the request against its key; 429 with Retry-After past the limit. */
+/** After requireKey: counts the write against its key; 429 with Retry-After past the limit. */
 export function publishRateLimit(ctx: ApiContext) {
   const limit = ctx.settings.FLASHWIRE_PUBLISH_RATE_PER_MINUTE;
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
@@ -18,10 +19,23 @@ export function publishRateLimit(ctx: ApiContext) {
     const [allowed, , ttlMs] = (await runScript(ctx.redis, 'rateLimit', [ctx.keys.rate(name, WINDOW_MS / 1000)], [limit, WINDOW_MS])) as [number, number, number];
     if (allowed !== 1) {
       const wait = Math.max(1, Math.ceil(ttlMs / 1000));
-      throw new ApiError('rate_limited', `the key "${name}" may publish ${limit} alerts a minute (FLASHWIRE_PUBLISH_RATE_PER_MINUTE); retry in ${wait} s`, undefined, {
+      throw new ApiError('rate_limited', `the key "${name}" may make ${limit} writes (posts, corrections, retractions) a minute (FLASHWIRE_PUBLISH_RATE_PER_MINUTE); retry in ${wait} s`, undefined, {
         'Retry-After': String(wait),
       });
     }
     next();
   };
+}
+
+/** Counts an anonymous GET /v1/feed against its client address; a 429 with Retry-After past FLASHWIRE_FEED_ANON_RATE_PER_MINUTE. */
+export async function countAnonymousFeedRead(ctx: ApiContext, req: Request): Promise<void> {
+  const limit = ctx.settings.FLASHWIRE_FEED_ANON_RATE_PER_MINUTE;
+  const address = req.socket.remoteAddress ?? 'unknown';
+  const [allowed, , ttlMs] = (await runScript(ctx.redis, 'rateLimit', [ctx.keys.feedRate(address, WINDOW_MS / 1000)], [limit, WINDOW_MS])) as [number, number, number];
+  if (allowed !== 1) {
+    const wait = Math.max(1, Math.ceil(ttlMs / 1000));
+    throw new ApiError('rate_limited', `anonymous feed reads are limited to ${limit} a minute per address (FLASHWIRE_FEED_ANON_RATE_PER_MINUTE); retry in ${wait} s, or poll with a credential`, undefined, {
+      'Retry-After': String(wait),
+    });
+  }
 }

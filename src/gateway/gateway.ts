@@ -60,7 +60,7 @@ export class Gateway {
 
   constructor(readonly deps: GatewayDeps) {
     this.feed = new Feed(deps.redis, deps.keys);
-    this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log);
+    this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log, { retentionMs: deps.settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000 });
     this.recent = new RecentEvents(0, ZERO_EVENT_ID);
     this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log);
     this.resumeSource = {
@@ -199,9 +199,12 @@ export class Gateway {
     }
   }
 
-  /** A reader's receipt for an event it has shown. */
+  /** A reader's receipt for an event it has shown: counted once, and only for an alert written to it. */
   onAck(reader: Reader, eventId: string): void {
-    if (this.reports.receipt(reader, eventId)) this.stats.receipts++;
+    const alertId = reader.takeAck(eventId);
+    if (alertId === undefined) return;
+    this.reports.receipt(alertId);
+    this.stats.receipts++;
   }
 
   /** Closes, with 4001, every reader that authenticated with the API key `name`. */

@@ -22,10 +22,19 @@ export interface ReaderLimits {
   maxPendingEvents: number;
 }
 
+/**
+ * Alert events a reader may acknowledge at once; older unacknowledged ones
+ * no longer count. Readers ack as they show an alert, and alerts come a few
+ * an hour: a small bound keeps a reader that never acks cheap (~2 KB).
+ */
+export const ACKABLE_EVENTS = 32;
+
 export class Reader implements HubMember {
   lastDispatch = 0;
   readonly topics = new Set<string>();
   private lastWritten = ZERO_EVENT_ID;
+  /** eventId -> alertId of `alert` events written to this reader and not yet acknowledged, oldest first. */
+  private ackable: Map<string, string> | undefined;
   private pending: FeedEvent[] | undefined;
   private closedWith: number | undefined;
 
@@ -91,6 +100,13 @@ export class Reader implements HubMember {
     if (held) for (const e of held) this.write(e);
   }
 
+  /** The alert an `ack` is a receipt for: one written to this reader, acknowledged for the first time. */
+  takeAck(eventId: string): string | undefined {
+    const alertId = this.ackable?.get(eventId);
+    if (alertId !== undefined) this.ackable!.delete(eventId);
+    return alertId;
+  }
+
   /** Writes a control frame; `cursor` as for Transport.sendControl. */
   send(frame: ServerFrame, cursor?: string): void {
     if (!this.closed) this.transport.sendControl(frame, cursor);
@@ -117,6 +133,11 @@ export class Reader implements HubMember {
     }
     this.transport.sendEvent(e);
     this.lastWritten = e.eventId;
+    if (e.type === 'alert') {
+      this.ackable ??= new Map();
+      this.ackable.set(e.eventId, e.alertId);
+      if (this.ackable.size > ACKABLE_EVENTS) this.ackable.delete(this.ackable.keys().next().value as string);
+    }
   }
 
   private cutOff(): void {

@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
+import { redisFull } from '../redis/server-check';
 
 export interface FrontRoutes {
   /** The API's request handler (express), when this process runs the api role. */
@@ -53,9 +54,13 @@ export function createFront(routes: FrontRoutes): http.Server {
       return sendJson(res, 200, { status: 'ok', roles: routes.roles });
     }
     if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
-      void redisReachable(routes.redis).then((ok) =>
-        ok ? sendJson(res, 200, { status: 'ready', roles: routes.roles }) : problem(res, 503, 'Service Unavailable', 'Redis cannot be reached'),
-      );
+      void redisReachable(routes.redis).then(async (ok) => {
+        if (!ok) return problem(res, 503, 'Service Unavailable', 'Redis cannot be reached');
+        // An API whose Redis refuses writes cannot accept alerts: not ready.
+        const full = routes.roles.includes('api') ? await redisFull(routes.redis).catch(() => undefined) : undefined;
+        if (full) return problem(res, 503, 'Service Unavailable', full);
+        sendJson(res, 200, { status: 'ready', roles: routes.roles });
+      });
       return;
     }
     if (path === '/metrics' && routes.metrics && (req.method === 'GET' || req.method === 'HEAD')) return routes.metrics(req, res);

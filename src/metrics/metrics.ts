@@ -101,7 +101,7 @@ export const metrics = {
   alertsCorrected: new Counter({ name: 'flashwire_alerts_corrected_total', help: 'Corrections accepted by the API', registers: [registry] }),
   alertsRetracted: new Counter({ name: 'flashwire_alerts_retracted_total', help: 'Retractions accepted by the API', registers: [registry] }),
   alertsExpired: new Counter({ name: 'flashwire_alerts_expired_total', help: 'Alerts whose expiresAt passed before the worker could send them', registers: [registry] }),
-  alertsFailed: new Counter({ name: 'flashwire_alerts_failed_total', help: 'Send jobs this worker gave up on after every attempt', registers: [registry] }),
+  alertsFailed: new Counter({ name: 'flashwire_alerts_failed_total', help: 'Alerts this worker marked failed: every send attempt failed, or the send was never queued', registers: [registry] }),
   deliveries: readCounter('flashwire_deliveries_total', 'Feed events written to reader sockets and SSE streams by this gateway', 'deliveries'),
   feedEvents: readCounter('flashwire_feed_events_total', 'Feed events this gateway read from the feed', 'eventsTailed'),
   slowDisconnects: readCounter('flashwire_slow_reader_disconnects_total', 'Readers cut off for being too slow (4008)', 'slowDisconnects'),

@@ -20,6 +20,16 @@ export class Keys {
     return `${this.prefix}:report:${id}`;
   }
 
+  /** Alert ids whose record is written but whose send job is not yet queued (sorted by creation ms). */
+  get unqueued(): string {
+    return `${this.prefix}:unqueued`;
+  }
+
+  /** The BullMQ job hash of an alert's send (its job id is the alert id). */
+  sendJob(queueName: string, alertId: string): string {
+    return `${this.bullPrefix}:${queueName}:${alertId}`;
+  }
+
   /** Idempotency record for one publishing key and one Idempotency-Key. */
   idempotency(keyName: string, idemKey: string): string {
     return `${this.prefix}:idem:${keyName}:${idemKey}`;
@@ -38,6 +48,11 @@ export class Keys {
   /** Fixed-window publish counter for one key. */
   rate(keyName: string, window: number): string {
     return `${this.prefix}:rate:${keyName}:${window}`;
+  }
+
+  /** Fixed-window counter of anonymous GET /v1/feed requests from one client address. */
+  feedRate(address: string, window: number): string {
+    return `${this.prefix}:feedrate:${address}:${window}`;
   }
 
   /** Channel on which key revocations are announced to every process. */

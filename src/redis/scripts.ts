@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 
 const LUA_DIR = path.join(__dirname, 'lua');
 
@@ -15,8 +15,11 @@ interface ScriptDef {
 
 export const SCRIPTS = {
   appendSend: { file: 'append-send-2.lua', keys: 2 },
-  appendChange: { file: 'append-change-2.lua', keys: 2 },
-  createAlert: { file: 'create-alert-1.lua', keys: 1 },
+  appendChange: { file: 'append-change-3.lua', keys: 3 },
+  createAlert: { file: 'create-alert-2.lua', keys: 2 },
+  markFailed: { file: 'mark-failed-1.lua', keys: 1 },
+  sweepOrphan: { file: 'sweep-orphan-3.lua', keys: 3 },
+  reportAdd: { file: 'report-add-2.lua', keys: 2 },
   createApiKey: { file: 'create-api-key-2.lua', keys: 2 },
   idempotencyReserve: { file: 'idempotency-reserve-1.lua', keys: 1 },
   idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
@@ -40,14 +43,25 @@ function source(file: string): string {
 
 const defined = new WeakSet<Redis>();
 
+/** Defines every script on the connection (once), so pipelines made after this can run them too. */
+export function defineScripts(redis: Redis): void {
+  if (defined.has(redis)) return;
+  for (const [n, def] of Object.entries(SCRIPTS)) {
+    redis.defineCommand(`fw_${n}`, { numberOfKeys: def.keys, lua: source(def.file) });
+  }
+  defined.add(redis);
+}
+
+/** Queues a script by name on a pipeline of a connection that defineScripts() has seen. */
+export function pipeScript(pipe: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): void {
+  const fn = (pipe as unknown as Record<string, (...a: (string | number)[]) => unknown>)[`fw_${name}`];
+  if (!fn) throw new Error(`script ${name} is not defined on this connection`);
+  fn.call(pipe, ...keys, ...args);
+}
+
 /** Runs a script by name; EVALSHA with a fallback to EVAL, via ioredis. */
 export async function runScript(redis: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
-  if (!defined.has(redis)) {
-    for (const [n, def] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(`fw_${n}`, { numberOfKeys: def.keys, lua: source(def.file) });
-    }
-    defined.add(redis);
-  }
+  defineScripts(redis);
   const fn = (redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[`fw_${name}`];
   if (!fn) throw new Error(`unknown script ${name}`);
   return fn.call(redis, ...keys, ...args);

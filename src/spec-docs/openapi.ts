@@ -42,8 +42,8 @@ const publishErrors = {
   '413': problem('body larger than 64 KiB'),
   '415': problem('body is not JSON'),
   '422': problem('validation failed: `errors` names every bad field as { path, message }'),
-  '429': problem('publish rate exceeded; see Retry-After'),
-  '503': problem('Redis cannot be reached; nothing was accepted'),
+  '429': problem('write rate of the key exceeded (posts, corrections and retractions together); see Retry-After'),
+  '503': problem('Redis cannot be reached, or is out of memory; nothing was accepted'),
 };
 
 export function buildOpenApi(version = '0.1.0'): JsonSchema {
@@ -82,6 +82,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
               },
               content: json('Alert'),
             },
+            '409': problem('a retry of a request whose alert was marked failed: its send was never queued'),
             ...publishErrors,
           },
         },
@@ -170,6 +171,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
             '401': problem('private/ topic without a credential'),
             '403': problem('credential does not grant the topic'),
             '422': problem('bad limit, last or cursor'),
+            '429': problem('anonymous polls from this address exceeded their rate; see Retry-After'),
           },
         },
       },
@@ -204,7 +206,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
       },
       '/healthz': { get: { tags: ['operations'], operationId: 'health', summary: 'Alive', security: [{}], responses: { '200': { description: 'alive' } } } },
       '/readyz': {
-        get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached') } },
+        get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable; on an API process, with room for writes)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached, or is out of memory') } },
       },
       '/metrics': {
         get: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics', security: [{}, { bearer: [] }], responses: { '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } } } },

@@ -1,5 +1,5 @@
 /**
- * Corrections and retractions. Each runs `append-change-2.lua`, which checks
+ * Corrections and retractions. Each runs `append-change-3.lua`, which checks
  * the alert's state, appends the `update` or `retract` event when the alert
  * was sent, and changes the record, in one atomic step.
  *
@@ -21,6 +21,8 @@ import { AlertStore, effectiveStatus, releaseStatus, toPayload, type AlertRecord
 export interface FeedLimits {
   maxEntries: number;
   retentionMs: number;
+  /** FLASHWIRE_RECORD_RETENTION_SECONDS in ms: the record and report expire this long after a change. */
+  recordRetentionMs?: number;
 }
 
 export type ChangeOutcome =
@@ -42,7 +44,7 @@ export class AlertChanges {
     private readonly keys: Keys,
     private readonly limits: FeedLimits,
   ) {
-    this.store = new AlertStore(redis, keys);
+    this.store = new AlertStore(redis, keys, limits.recordRetentionMs);
   }
 
   /** Corrects headline, summary or url; a sent alert gets an `update` event. */
@@ -126,7 +128,7 @@ export class AlertChanges {
       if (!rec) return { kind: 'missing' };
       const p = plan(rec);
       if ('kind' in p) return p;
-      const res = (await runScript(this.redis, 'appendChange', [this.keys.alert(id), this.keys.feed], [
+      const res = (await runScript(this.redis, 'appendChange', [this.keys.alert(id), this.keys.feed, this.keys.report(id)], [
         rec.status,
         rec.rev ?? '0',
         p.event,
@@ -136,6 +138,7 @@ export class AlertChanges {
         this.limits.maxEntries,
         this.limits.retentionMs,
         id,
+        this.store.retentionMs,
         ...Object.entries(p.fields).flat(),
       ])) as [string, string?];
       const next: AlertRecord = { ...p.next, rev: String(Number(rec.rev ?? '0') + 1) };

@@ -86,7 +86,10 @@ export function toHash(rec: AlertRecord): Record<string, string> {
     const v = rec[f];
     if (v !== undefined) h[f] = v;
   }
+  // Numbers for the scripts: a record is kept until RETENTION after the
+  // later of its last change, its expiry and its embargo.
   if (rec.expiresAt !== undefined) h.expMs = String(Date.parse(rec.expiresAt));
+  if (rec.sendAt !== undefined) h.sendMs = String(Date.parse(rec.sendAt));
   return h;
 }
 
@@ -97,10 +100,17 @@ function fromHash(h: Record<string, string>): AlertRecord | undefined {
   return rec as unknown as AlertRecord;
 }
 
+/** Default for FLASHWIRE_RECORD_RETENTION_SECONDS, in ms. */
+export const DEFAULT_RECORD_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+export type FailOutcome = { kind: 'failed' } | { kind: 'kept'; status: AlertStatus } | { kind: 'missing' };
+
 export class AlertStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    /** Records (and their reports) are deleted this long after their last change or expiry. */
+    readonly retentionMs: number = DEFAULT_RECORD_RETENTION_MS,
   ) {}
 
   /**
@@ -110,15 +120,28 @@ export class AlertStore {
    */
   async create(rec: AlertRecord): Promise<boolean> {
     const fields = Object.entries(toHash(rec)).flat();
-    return (await runScript(this.redis, 'createAlert', [this.keys.alert(rec.id)], fields)) === 1;
+    return (await runScript(this.redis, 'createAlert', [this.keys.alert(rec.id), this.keys.unqueued], [this.retentionMs, rec.id, Date.parse(rec.createdAt), ...fields])) === 1;
+  }
+
+  /**
+   * The alert's send job is in the queue: it leaves the set of records the
+   * orphan sweep watches. False when it was not there: the sweep settled it
+   * first (or an earlier request with the same Idempotency-Key did).
+   */
+  async queued(id: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.unqueued, id)) === 1;
   }
 
   async get(id: string): Promise<AlertRecord | undefined> {
     return fromHash(await this.redis.hgetall(this.keys.alert(id)));
   }
 
-  async setStatus(id: string, status: AlertStatus): Promise<void> {
-    await this.redis.hset(this.keys.alert(id), 'status', status);
+  /** Marks a never-sent alert failed, with the reason in its audit trail; a sent, retracted or expired one keeps its status. */
+  async markFailed(id: string, reason: string, at: Date = new Date()): Promise<FailOutcome> {
+    const [kind, status] = (await runScript(this.redis, 'markFailed', [this.keys.alert(id)], [reason, at.toISOString(), this.retentionMs])) as [string, string?];
+    if (kind === 'failed') return { kind };
+    if (kind === 'kept') return { kind, status: status as AlertStatus };
+    return { kind: 'missing' };
   }
 
   /** The record with its delivery report, as GET /v1/alerts/{id} returns it. */

@@ -11,13 +11,19 @@
  * after the feed append. A dispatch is one synchronous loop of equal writes,
  * so the gateway's writes are spread evenly between the two: three numbers
  * per gateway give every percentile over all gateways (`reachSummary`),
- * with nothing stored per reader.
+ * with nothing stored per reader. It takes the alert record's expiry, so
+ * both go together (FLASHWIRE_RECORD_RETENTION_SECONDS).
+ *
+ * A receipt counts only for an alert event that was written to the reader
+ * that acknowledges it, and only once: the reader keeps the events it was
+ * written and not yet acknowledged (Reader.takeAck).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeliveryReport, Reach } from '../alert/schema';
-import { compareEventIds, eventTime } from '../feed/event-id';
+import { eventTime } from '../feed/event-id';
 import type { Keys } from '../redis/keys';
+import { defineScripts, pipeScript } from '../redis/scripts';
 
 const LATENCY_FIELD = 'lat:';
 const REACH_FIELD = 'reach:';
@@ -94,21 +100,17 @@ interface Pending {
 export interface ReportWriterOptions {
   /** How often counts go to Redis: a burst of deliveries costs one round trip, not one each. */
   flushMs?: number;
-  /** Alert events remembered to map a receipt's eventId to its alert. */
-  rememberEvents?: number;
+  /** FLASHWIRE_RECORD_RETENTION_SECONDS in ms: a report's expiry when its record has none. */
+  retentionMs?: number;
 }
 
 /** One gateway's side of the delivery reports. */
 export class ReportWriter {
   private pending = new Map<string, Pending>();
-  /** eventId -> alertId of recent `alert` events, oldest first. */
-  private readonly alertOf = new Map<string, string>();
-  /** The newest eventId each reader acknowledged: repeated acks count once. */
-  private readonly lastAck = new WeakMap<object, string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushMs: number;
-  private readonly remember: number;
+  private readonly retentionMs: number;
 
   constructor(
     private readonly redis: Redis,
@@ -118,7 +120,7 @@ export class ReportWriter {
     o: ReportWriterOptions = {},
   ) {
     this.flushMs = o.flushMs ?? 250;
-    this.remember = o.rememberEvents ?? 10_000;
+    this.retentionMs = o.retentionMs ?? 30 * 24 * 3600 * 1000;
   }
 
   start(): void {
@@ -140,8 +142,6 @@ export class ReportWriter {
    * Reach is recorded even for no readers: "nobody was connected" is an answer.
    */
   delivered(eventId: string, alertId: string, count: number, finishedAt: number, startedAt: number = finishedAt): void {
-    this.alertOf.set(eventId, alertId);
-    if (this.alertOf.size > this.remember) this.alertOf.delete(this.alertOf.keys().next().value as string);
     const fedAt = eventTime(eventId);
     const p = this.entry(alertId);
     p.reach = { n: count, first: Math.max(0, startedAt - fedAt), last: Math.max(0, finishedAt - fedAt) };
@@ -150,15 +150,9 @@ export class ReportWriter {
     p.latencyMs = Math.max(0, finishedAt - fedAt);
   }
 
-  /** A reader acknowledged an event; counted when it is an alert this gateway sent. */
-  receipt(reader: object, eventId: string): boolean {
-    const alertId = this.alertOf.get(eventId);
-    if (alertId === undefined) return false;
-    const last = this.lastAck.get(reader);
-    if (last !== undefined && compareEventIds(eventId, last) <= 0) return false;
-    this.lastAck.set(reader, eventId);
+  /** A reader acknowledged alert `alertId`, written to it and not acknowledged before (Reader.takeAck). */
+  receipt(alertId: string): void {
     this.entry(alertId).receipts++;
-    return true;
   }
 
   /** Writes the counts gathered since the last flush in one pipeline. */
@@ -180,13 +174,18 @@ export class ReportWriter {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    defineScripts(this.redis);
     const pipe = this.redis.pipeline();
     for (const [alertId, p] of batch) {
-      const key = this.keys.report(alertId);
-      if (p.deliveries) pipe.hincrby(key, 'deliveries', p.deliveries);
-      if (p.receipts) pipe.hincrby(key, 'receipts', p.receipts);
-      if (p.latencyMs !== undefined) pipe.hset(key, LATENCY_FIELD + this.gatewayId, p.latencyMs);
-      if (p.reach !== undefined) pipe.hset(key, REACH_FIELD + this.gatewayId, `${p.reach.n} ${p.reach.first} ${p.reach.last}`);
+      pipeScript(pipe, 'reportAdd', [this.keys.report(alertId), this.keys.alert(alertId)], [
+        p.deliveries,
+        p.receipts,
+        p.latencyMs !== undefined ? LATENCY_FIELD + this.gatewayId : '',
+        p.latencyMs ?? 0,
+        this.retentionMs,
+        p.reach !== undefined ? REACH_FIELD + this.gatewayId : '',
+        p.reach !== undefined ? `${p.reach.n} ${p.reach.first} ${p.reach.last}` : '',
+      ]);
     }
     try {
       const res = await pipe.exec();
@@ -201,6 +200,7 @@ export class ReportWriter {
         q.deliveries += p.deliveries;
         q.receipts += p.receipts;
         q.latencyMs ??= p.latencyMs;
+        q.reach ??= p.reach;
         q.reach ??= p.reach;
       }
     }

@@ -1,5 +1,5 @@
 import type { FeedEvent } from '../../src/feed/feed-event';
-import { Reader } from '../../src/gateway/reader';
+import { ACKABLE_EVENTS, Reader } from '../../src/gateway/reader';
 import type { Transport } from '../../src/gateway/transport';
 import type { ServerFrame } from '../../src/protocol/frames';
 
@@ -87,5 +87,19 @@ describe('the reader', () => {
     r.markClosed(1006);
     r.send({ type: 'pong' });
     expect(t.controls).toEqual([]);
+  });
+
+  it('takes an ack only for an alert written to it, once, and remembers a bounded number', () => {
+    const { r } = reader(['world']);
+    for (let i = 1; i <= ACKABLE_EVENTS + 8; i++) r.deliver(ev(i));
+    r.deliver({ ...ev(1001), type: 'update' });
+    expect(r.takeAck(`${ACKABLE_EVENTS + 8}-0`)).toBe(`a${ACKABLE_EVENTS + 8}`);
+    expect(r.takeAck(`${ACKABLE_EVENTS + 8}-0`)).toBeUndefined();
+    // Older than the bound, not an alert, or never written: no receipt.
+    expect(r.takeAck('1-0')).toBeUndefined();
+    expect(r.takeAck('1001-0')).toBeUndefined();
+    expect(r.takeAck('999999-0')).toBeUndefined();
+    // An older alert acknowledged after a newer one still counts.
+    expect(r.takeAck('9-0')).toBe('a9');
   });
 });

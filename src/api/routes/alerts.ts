@@ -95,7 +95,8 @@ export function alertsRouter(ctx: ApiContext): Router {
     res.json(alert);
   });
 
-  r.patch('/v1/alerts/:id', publish, body, async (req: Request, res: Response) => {
+  // Corrections and retractions are writes to the feed too: the same per-key limit as posting.
+  r.patch('/v1/alerts/:id', publish, rateLimit, body, async (req: Request, res: Response) => {
     const id = alertIdParam(req);
     const parsed = alertPatchSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
@@ -103,7 +104,7 @@ export function alertsRouter(ctx: ApiContext): Router {
     await answerChange(ctx, res, id, out, 'corrected');
   });
 
-  r.post('/v1/alerts/:id/retract', publish, body, async (req: Request, res: Response) => {
+  r.post('/v1/alerts/:id/retract', publish, rateLimit, body, async (req: Request, res: Response) => {
     const id = alertIdParam(req);
     const parsed = retractSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
@@ -169,12 +170,23 @@ async function accept(ctx: ApiContext, rec: AlertRecord): Promise<boolean> {
     // Nothing is queued to send until a second editor approves; only the deadline is.
     const deadline = Date.parse(rec.createdAt) + ctx.settings.FLASHWIRE_APPROVAL_TIMEOUT_SECONDS * 1000;
     await enqueueApprovalTimeout(ctx.queue, { alertId: rec.id, delayMs: deadline - Date.now(), attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
+    // Its deadline is queued: the orphan sweep has nothing to settle.
+    await ctx.alerts.queued(rec.id);
     if (created) metrics.alertsAccepted.inc({ priority: rec.priority });
     if (created) ctx.log.info({ alertId: rec.id, priority: rec.priority, approvalDeadline: new Date(deadline).toISOString() }, 'alert waiting for approval');
     return created;
   }
   const delayMs = rec.sendAt ? Date.parse(rec.sendAt) - Date.now() : 0;
   await enqueueSend(ctx.queue, { alertId: rec.id, priority: rec.priority, delayMs, attempts: ctx.settings.FLASHWIRE_JOB_ATTEMPTS });
+  if (!(await ctx.alerts.queued(rec.id))) {
+    // Not waiting any more: an earlier request with this Idempotency-Key
+    // finished it, or this one took so long that the orphan sweep marked it
+    // failed; never answer 202 for an alert that will not be sent.
+    const now = await ctx.alerts.get(rec.id);
+    if (now?.status === 'failed') {
+      throw new ApiError('conflict', `alert ${rec.id} was marked failed: its send was not queued within FLASHWIRE_ORPHAN_GRACE_SECONDS; nothing was sent. Post it again with a new Idempotency-Key`);
+    }
+  }
   if (created) metrics.alertsAccepted.inc({ priority: rec.priority });
   if (created) ctx.log.info({ alertId: rec.id, priority: rec.priority, ...(delayMs > 0 ? { sendAt: rec.sendAt } : {}) }, delayMs > 0 ? 'alert scheduled' : 'alert queued');
   return created;

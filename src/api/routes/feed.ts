@@ -14,6 +14,7 @@ import { Feed } from '../../feed/feed';
 import { isExpired, type FeedEvent } from '../../feed/feed-event';
 import type { ApiContext } from '../context';
 import { ApiError, type FieldError } from '../errors';
+import { countAnonymousFeedRead } from '../rate-limit';
 import { mayReadSubscription, readPrincipal } from '../read-access';
 
 export const FEED_LIMIT = { min: 1, max: 500, default: 100 } as const;
@@ -23,6 +24,8 @@ export const FEED_LIMIT = { min: 1, max: 500, default: 100 } as const;
  * what was found, and `next` points past what was scanned.
  */
 const SCAN_BUDGET = 10_000;
+/** Entries one anonymous request may read: `next` lets the caller go on. */
+export const ANONYMOUS_SCAN_BUDGET = 1_000;
 
 function queryString(v: unknown): string | undefined {
   if (v === undefined) return undefined;
@@ -70,6 +73,8 @@ export function feedRouter(ctx: ApiContext): Router {
   r.get('/v1/feed', async (req: Request, res: Response) => {
     const q = parseQuery(req);
     const principal = await readPrincipal(ctx, req);
+    if (!principal) await countAnonymousFeedRead(ctx, req);
+    const budget = principal ? SCAN_BUDGET : ANONYMOUS_SCAN_BUDGET;
     // Refusing names only the topics asked for, never whether an alert exists.
     const refused = q.topics.filter((t) => !mayReadSubscription(principal, t));
     if (refused.length) {
@@ -92,8 +97,9 @@ export function feedRouter(ctx: ApiContext): Router {
     let cursor = q.after;
     let scanned = 0;
     let exhausted = false;
-    while (events.length < q.limit && scanned < SCAN_BUDGET) {
-      const batch = await feed.after(cursor, page);
+    while (events.length < q.limit && scanned < budget) {
+      const want = Math.min(page, budget - scanned);
+      const batch = await feed.after(cursor, want);
       for (const e of batch) {
         cursor = e.eventId;
         scanned++;
@@ -101,7 +107,7 @@ export function feedRouter(ctx: ApiContext): Router {
         events.push(e);
         if (events.length === q.limit) break;
       }
-      if (batch.length < page) {
+      if (batch.length < want) {
         exhausted = events.length < q.limit;
         break;
       }

@@ -8,8 +8,13 @@
   it (status ARGV[1], revision ARGV[2]). If either moved meanwhile (a send,
   another correction), nothing happens and the caller reads again.
 
+  Order: the XADD, the record change and the keys' expiry all run before the
+  XTRIM, the one step that can still fail afterwards. Redis does not roll a
+  script back, so a trim error never leaves an appended event unrecorded.
+
   KEYS[1] alert record (hash)
   KEYS[2] feed (stream)
+  KEYS[3] the alert's delivery report (hash; its expiry follows the record)
 
   ARGV[1] expected status
   ARGV[2] expected revision ('0' when the record has none)
@@ -20,7 +25,9 @@
   ARGV[7] feed max entries (approximate trim)
   ARGV[8] feed retention in ms (approximate trim by age)
   ARGV[9] alert id
-  ARGV[10...] field, value pairs to set on the record
+  ARGV[10] record retention in ms: record and report are deleted this long
+           after the alert's last change or its expiresAt, whichever is later
+  ARGV[11...] field, value pairs to set on the record
 
   Returns
     { 'appended', eventId }  event appended, record changed
@@ -29,14 +36,27 @@
     { 'expired' }            expiresAt passed: marked expired, nothing changed
     { 'stale', status }      status or revision moved; read again
 ]]
+local function keepUntil(key, nowMs, retention)
+  local from = nowMs
+  for _, v in ipairs(redis.call('HMGET', key, 'expMs', 'sendMs')) do
+    local n = v and tonumber(v)
+    if n and n > from then from = n end
+  end
+  return from + retention
+end
+
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { 'missing' } end
 
 local t = redis.call('TIME')
 local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local retention = tonumber(ARGV[10])
 local live = status == 'sent' or status == 'queued' or status == 'scheduled' or status == 'pending_approval'
 if live and ARGV[6] ~= '' and tonumber(ARGV[6]) <= nowMs then
   redis.call('HSET', KEYS[1], 'status', 'expired')
+  local at = keepUntil(KEYS[1], nowMs, retention)
+  redis.call('PEXPIREAT', KEYS[1], at)
+  redis.call('PEXPIREAT', KEYS[3], at)
   return { 'expired' }
 end
 
@@ -44,15 +64,21 @@ local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
 if status ~= ARGV[1] or rev ~= ARGV[2] then return { 'stale', status } end
 
 local fields = {}
-for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 
 local id = nil
 if ARGV[3] ~= '' then
   id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*',
     'type', ARGV[3], 'alert', ARGV[9], 'topics', ARGV[5], 'exp', ARGV[6], 'body', ARGV[4])
-  redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[8])))
 end
 if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-if id then return { 'appended', id } end
+local at = keepUntil(KEYS[1], nowMs, retention)
+redis.call('PEXPIREAT', KEYS[1], at)
+redis.call('PEXPIREAT', KEYS[3], at)
+-- Last: a failing trim leaves the change recorded, and a retry 'stale'.
+if id then
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[8])))
+  return { 'appended', id }
+end
 return { 'changed' }
