@@ -83,7 +83,7 @@ export function feedRouter(ctx: ApiContext): Router {
     }
 
     if (q.last !== undefined) {
-      const { events, end } = await newest(feed, q.topics, q.last);
+      const { events, end } = await newest(feed, q.topics, q.last, budget);
       res
         .type('application/json')
         .set('Cache-Control', 'no-store')
@@ -128,15 +128,16 @@ export function feedRouter(ctx: ApiContext): Router {
  * backwards from the feed's end, and that end: the cursor to carry on from.
  * Scans at most SCAN_BUDGET entries, like a forward read.
  */
-async function newest(feed: Feed, topics: readonly string[], n: number): Promise<{ events: FeedEvent[]; end: string | undefined }> {
+async function newest(feed: Feed, topics: readonly string[], n: number, budget: number): Promise<{ events: FeedEvent[]; end: string | undefined }> {
   const found: FeedEvent[] = [];
   const now = Date.now();
   const page = Math.min(1000, Math.max(n * 2, 100));
   let before: string | undefined;
   let end: string | undefined;
   let scanned = 0;
-  while (found.length < n && scanned < SCAN_BUDGET) {
-    const batch = await feed.before(before, page);
+  while (found.length < n && scanned < budget) {
+    const want = Math.min(page, budget - scanned);
+    const batch = await feed.before(before, want);
     end ??= batch.newest;
     scanned += batch.read;
     for (const e of batch.events) {
@@ -144,7 +145,7 @@ async function newest(feed: Feed, topics: readonly string[], n: number): Promise
       found.push(e);
       if (found.length === n) break;
     }
-    if (batch.read < page || batch.lastRead === undefined) break;
+    if (batch.read < want || batch.lastRead === undefined) break;
     before = batch.lastRead;
   }
   return { events: found.reverse(), end };
