@@ -25,6 +25,10 @@ import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
 import { createSiteHandler } from './web/site';
+import { WebhookEngine } from './webhooks/engine';
+import { SecretBox } from './webhooks/secret-box';
+import type { LookupAll } from './webhooks/ssrf';
+import { WebhookStore } from './webhooks/store';
 
 export interface ServiceOptions {
   settings: Settings;
@@ -32,6 +36,8 @@ export interface ServiceOptions {
   redis: RedisTarget;
   /** Told once about a publish key created on a first run (shown once). */
   onFirstRunKey?: (secret: string) => void;
+  /** How webhook hosts are resolved (the SSRF guard); tests inject one. */
+  webhookLookup?: LookupAll;
 }
 
 export class Service {
@@ -39,6 +45,7 @@ export class Service {
   private server: http.Server | undefined;
   private queue: Queue<SendJobData> | undefined;
   private worker: FanoutWorker | undefined;
+  webhooks: WebhookEngine | undefined;
   gateway: Gateway | undefined;
   private ws: WsEndpoint | undefined;
   private sse: SseEndpoint | undefined;
@@ -74,12 +81,30 @@ export class Service {
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000 });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys), apiKeys, authenticator, changes, queue: this.queue, webhookLookup: this.options.webhookLookup });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
       this.worker = new FanoutWorker({ settings: s, log, bullConnection: this.open('blocking', 'worker-bull'), redis: this.open('blocking', 'worker'), keys: this.keys });
       this.worker.start();
+      // Webhook delivery runs in the worker role, beside the fan-out.
+      this.webhooks = new WebhookEngine({
+        store: new WebhookStore(redis, this.keys, new SecretBox(s.FLASHWIRE_SECRET_KEY)),
+        redis,
+        tail: this.open('blocking', 'webhooks-tail'),
+        keys: this.keys,
+        log,
+        retryScheduleMs: s.FLASHWIRE_WEBHOOK_RETRY_SCHEDULE_MS,
+        disableAfterMs: s.FLASHWIRE_WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+        timeoutMs: s.FLASHWIRE_WEBHOOK_TIMEOUT_MS,
+        leaseMs: s.FLASHWIRE_WEBHOOK_LEASE_MS,
+        allowPrivate: s.FLASHWIRE_WEBHOOK_ALLOW_PRIVATE,
+        lookup: this.options.webhookLookup,
+      });
+      this.webhooks.start();
+    }
+    if ((roles.includes('api') || roles.includes('worker')) && !s.FLASHWIRE_SECRET_KEY) {
+      log.warn('FLASHWIRE_SECRET_KEY is not set: webhook secrets are stored unencrypted in Redis');
     }
     if (roles.includes('gateway')) {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
@@ -144,6 +169,7 @@ export class Service {
         this.ws?.closeAll();
         this.sse?.closeAll();
       });
+      await step('webhooks', () => this.webhooks?.stop());
       await step('worker', () => this.worker?.stop());
       await step('queue', () => this.queue?.close());
       server?.closeAllConnections();

@@ -10,6 +10,7 @@ import { requestId } from './request-id';
 import { adminRouter } from './routes/admin';
 import { alertsRouter } from './routes/alerts';
 import { feedRouter } from './routes/feed';
+import { webhooksRouter } from './routes/webhooks';
 
 export function createApiApp(ctx: ApiContext): Express {
   const app = express();
@@ -20,6 +21,7 @@ export function createApiApp(ctx: ApiContext): Express {
   app.use(alertsRouter(ctx));
   app.use(adminRouter(ctx));
   app.use(feedRouter(ctx));
+  app.use(webhooksRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });

@@ -8,6 +8,7 @@ import type { SendJobData } from '../queue/alert-queue';
 import type { Keys } from '../redis/keys';
 import type { AlertChanges } from '../store/alert-changes';
 import type { AlertStore } from '../store/alert-store';
+import type { LookupAll } from '../webhooks/ssrf';
 
 /** What the API's handlers need; built once by the api role. */
 export interface ApiContext {
@@ -21,4 +22,6 @@ export interface ApiContext {
   authenticator: Authenticator;
   changes: AlertChanges;
   queue: Queue<SendJobData>;
+  /** How webhook hosts are resolved for the SSRF check (tests inject one). */
+  webhookLookup?: LookupAll;
 }
