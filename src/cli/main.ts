@@ -9,6 +9,7 @@ import { registerRetract } from './commands/retract';
 import { registerSend } from './commands/send';
 import { registerStatus } from './commands/status';
 import { registerTail } from './commands/tail';
+import { registerWebhooks } from './commands/webhooks';
 import { CliError } from './cli-error';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRetract(program);
   registerTail(program);
   registerKeys(program);
+  registerWebhooks(program);
   return program;
 }
 
