@@ -70,6 +70,7 @@ class Runner {
   /** When the event this endpoint waits on entered the feed (0 when caught up). */
   pendingSince = 0;
   private wake: (() => void) | undefined;
+  private poked = false;
   private sleepTimer: NodeJS.Timeout | undefined;
   readonly done: Promise<void>;
 
@@ -80,7 +81,9 @@ class Runner {
     this.done = this.loop().catch((err) => engine.log.error({ err: String(err), webhook: id }, 'webhook loop failed'));
   }
 
+  /** Something may have changed (new events): look again, even if not asleep yet. */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 
@@ -90,6 +93,8 @@ class Runner {
   }
 
   private sleep(ms: number): Promise<void> {
+    // A poke that came during the step must not be lost to this sleep.
+    if (this.poked) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = () => {
         clearTimeout(this.sleepTimer);
@@ -104,6 +109,7 @@ class Runner {
     const e = this.engine;
     while (!this.stopped) {
       try {
+        this.poked = false;
         const again = await this.step();
         if (again > 0) await this.sleep(again);
       } catch (err) {
@@ -140,24 +146,26 @@ class Runner {
       this.pendingSince = 0;
       return IDLE_MS;
     }
+    // Deliver this batch in order, one call at a time; each 2xx moves the
+    // cursor (checked against the lease and gen). Stop at the first failure.
     let skipTo: string | undefined;
-    let next: FeedEvent | undefined;
     for (const ev of events) {
-      if (isExpired(ev, now) || !anyCovers(ep.topics, ev.topics)) {
+      if (this.stopped) return 0;
+      if (isExpired(ev, Date.now()) || !anyCovers(ep.topics, ev.topics)) {
         skipTo = ev.eventId;
         continue;
       }
-      next = ev;
-      break;
+      this.pendingSince = eventTime(ev.eventId);
+      const ok = await e.deliver(this, ep, ev.eventId, ev.frame, ev.eventId);
+      if (!ok) return 0;
+      skipTo = undefined;
+      ep.cursor = ev.eventId;
     }
-    if (!next) {
-      // Nothing here for this endpoint: move the cursor past it without a call.
+    if (skipTo !== undefined) {
+      // Nothing more here for this endpoint: move the cursor past it without a call.
       this.pendingSince = 0;
-      await e.store.ack(ep, e.token, skipTo as string, undefined, false);
-      return 0;
+      await e.store.ack(ep, e.token, skipTo, undefined, false);
     }
-    this.pendingSince = eventTime(next.eventId);
-    await e.deliver(this, ep, next.eventId, next.frame, next.eventId);
     return 0;
   }
 }
@@ -295,19 +303,24 @@ export class WebhookEngine {
   }
 
   /** Calls the endpoint with one frame and records the outcome; `cursor` is where it moves on a 2xx. */
-  async deliver(runner: Runner, ep: Endpoint, webhookId: string, body: string, cursor: string): Promise<void> {
+  async deliver(runner: Runner, ep: Endpoint, webhookId: string, body: string, cursor: string): Promise<boolean> {
     const ts = Math.floor(Date.now() / 1000);
     const headers = { 'webhook-id': webhookId, 'webhook-timestamp': String(ts), 'webhook-signature': signatureHeader(ep.secrets, webhookId, ts, body) };
     const r = await this.sender.call(ep.url, headers, body);
-    if (runner.stopped) return;
+    if (runner.stopped) return false;
     const now = Date.now();
     const eventId = webhookId.startsWith('resync-') ? webhookId : cursor;
     const attempt = { eventId, at: new Date(now).toISOString(), ...(r.status !== undefined ? { status: r.status } : { error: r.error ?? 'network' }), ms: r.ms };
     if (r.status !== undefined && r.status >= 200 && r.status < 300) {
       webhookMetrics.deliveries.inc();
       const before = await this.store.ack(ep, this.token, cursor, attempt, true);
-      if (before === 'failing') this.log.info({ webhook: ep.id, from: 'failing', to: 'active' }, 'webhook status changed');
-      return;
+      if (before === 'failing') {
+        this.log.info({ webhook: ep.id, from: 'failing', to: 'active' }, 'webhook status changed');
+        ep.status = 'active';
+        ep.failures = 0;
+      }
+      // undefined: the lease or an API change (replay, disable) moved on; read the endpoint again.
+      return before !== undefined;
     }
     const reason = failureReason(r);
     webhookMetrics.failures.inc({ reason });
@@ -320,5 +333,6 @@ export class WebhookEngine {
     } else if (out) {
       this.log.debug({ webhook: ep.id, reason, retryInMs: delay }, 'webhook call failed; will retry');
     }
+    return false;
   }
 }
