@@ -246,16 +246,17 @@ export class WebhookEngine {
     try {
       const ids = (await this.store.ids()).filter((id) => !this.runners.has(id));
       const statuses = await this.store.statuses(ids);
-      for (let i = 0; i < ids.length && this.running; i++) {
-        const id = ids[i] as string;
-        if (statuses[i] === null || statuses[i] === 'disabled') continue;
-        if (!(await this.store.acquire(id, this.token, this.o.leaseMs))) continue;
-        if (!this.running) {
-          await this.store.release(id, this.token);
-          break;
+      const wanted = ids.filter((_, i) => statuses[i] !== null && statuses[i] !== 'disabled');
+      for (let i = 0; i < wanted.length && this.running; i += 200) {
+        const got = await this.store.acquireMany(wanted.slice(i, i + 200), this.token, this.o.leaseMs);
+        for (const id of got) {
+          if (!this.running || this.runners.has(id)) {
+            await this.store.release(id, this.token);
+            continue;
+          }
+          this.log.debug({ webhook: id }, 'webhook endpoint leased');
+          this.runners.set(id, new Runner(id, this));
         }
-        this.log.debug({ webhook: id }, 'webhook endpoint leased');
-        this.runners.set(id, new Runner(id, this));
       }
     } catch (err) {
       this.log.warn({ err: String(err) }, 'webhook scan failed');
@@ -265,15 +266,17 @@ export class WebhookEngine {
   }
 
   private async renew(): Promise<void> {
-    for (const [id, r] of [...this.runners]) {
-      let kept = false;
-      try {
-        kept = await this.store.renew(id, this.token, this.o.leaseMs);
-      } catch {
-        // Redis away: the lease may lapse; keep going, and the cursor write checks the lease.
-        continue;
-      }
-      if (!kept && this.runners.get(id) === r) {
+    const held = [...this.runners];
+    let kept: boolean[];
+    try {
+      kept = await this.store.renewMany(held.map(([id]) => id), this.token, this.o.leaseMs);
+    } catch {
+      // Redis away: the lease may lapse; keep going, and the cursor write checks the lease.
+      return;
+    }
+    for (let i = 0; i < held.length; i++) {
+      const [id, r] = held[i] as [string, Runner];
+      if (!kept[i] && this.runners.get(id) === r) {
         this.log.warn({ webhook: id }, 'webhook lease lost; another worker carries on');
         r.stop();
         this.runners.delete(id);

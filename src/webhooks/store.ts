@@ -265,8 +265,30 @@ export class WebhookStore {
     return (await this.redis.set(this.keys.webhookLease(id), token, 'PX', ms, 'NX')) === 'OK';
   }
 
+  /** Tries to lease several endpoints in one round trip; returns the ids now held. */
+  async acquireMany(ids: string[], token: string, ms: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.set(this.keys.webhookLease(id), token, 'PX', ms, 'NX');
+    const res = (await p.exec()) ?? [];
+    return ids.filter((_, i) => res[i]?.[1] === 'OK');
+  }
+
   async renew(id: string, token: string, ms: number): Promise<boolean> {
     return Number(await this.redis.eval(RENEW, 1, this.keys.webhookLease(id), token, ms)) === 1;
+  }
+
+  /** Renews several leases in one round trip; false where the lease is no longer ours. */
+  async renewMany(ids: string[], token: string, ms: number): Promise<boolean[]> {
+    if (ids.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const id of ids) p.eval(RENEW, 1, this.keys.webhookLease(id), token, ms);
+    const res = (await p.exec()) ?? [];
+    return ids.map((_, i) => {
+      const [err, v] = res[i] ?? [new Error('no reply'), 0];
+      if (err) throw err;
+      return Number(v) === 1;
+    });
   }
 
   async release(id: string, token: string): Promise<void> {
