@@ -328,7 +328,11 @@ export class WebhookEngine {
     const reason = failureReason(r);
     webhookMetrics.failures.inc({ reason });
     const failures = ep.failures + 1;
-    const delay = r.retryAfterSeconds !== undefined ? Math.min(r.retryAfterSeconds * 1000, MAX_RETRY_AFTER_MS) : retryDelay(this.o.retryScheduleMs, failures, this.random);
+    // Retry-After replaces the schedule's delay, within bounds: never sooner than its first step, never past an hour.
+    const delay =
+      r.retryAfterSeconds !== undefined
+        ? Math.min(Math.max(r.retryAfterSeconds * 1000, this.o.retryScheduleMs[0] ?? 0), MAX_RETRY_AFTER_MS)
+        : retryDelay(this.o.retryScheduleMs, failures, this.random);
     const disableNow = r.status === 410;
     const out = await this.store.fail(ep, this.token, { now, nextAt: now + delay, disableAfterMs: this.o.disableAfterMs, disableNow, reason: disableNow ? 'gone (410)' : 'failing too long', attempt });
     if (out && out[0] !== out[1]) {
