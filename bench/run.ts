@@ -29,6 +29,7 @@ import { runPushBench } from './push';
 import { renderTable, type NResult, type PhaseResult, type RunResult } from './report';
 import { median, pct, round, sorted } from './stats';
 import { alertTopics, readerTopics } from './topics';
+import { webhookBench, type WebhookBenchResult } from './webhooks';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
@@ -51,10 +52,12 @@ interface Options {
   /** Web Push mode: this many subscriptions at a local push-service stand-in (0: off). */
   push: number;
   pushConcurrency: number;
+  /** Webhook mode: endpoint counts to measure instead of readers. */
+  webhooks: number[] | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32 };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -79,16 +82,19 @@ function parseArgs(argv: string[]): Options {
       case '--ingest-connections': o.ingestConnections = n(); break;
       case '--no-floor': o.floor = false; break;
       case '--docs': o.docs = true; break;
+      case '--webhooks': o.webhooks = v().split(',').map(Number); break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
       case '--push': o.push = n(); break;
       case '--push-concurrency': o.pushConcurrency = n(); break;
       case '--help':
         process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
   }
   if (o.readers.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--readers needs whole numbers');
+  if (o.webhooks && o.webhooks.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--webhooks needs whole numbers');
   if (o.topics < 1 || o.topics > 100) throw new Error('--topics must be 1..100 (FLASHWIRE_MAX_TOPICS_PER_CONNECTION)');
   return o;
 }
@@ -491,6 +497,26 @@ async function main(): Promise<void> {
       await redisServer.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+    return;
+  }
+  if (o.webhooks) {
+    const results: WebhookBenchResult[] = [];
+    try {
+      for (const n of o.webhooks) results.push(await webhookBench(MAIN_JS, redisUrl, n, o.alerts, o.burst, log));
+    } finally {
+      await redisServer.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    let table = '| endpoints | append → last endpoint p50 / p90 / p99 / max (ms) | append → first endpoint p50 (ms) | burst | deliveries/s |\n| --- | --- | --- | --- | --- |\n';
+    for (const r of results) {
+      const l = r.appendToLastEndpointMs;
+      table += `| ${r.endpoints} | ${l.p50} / ${l.p90} / ${l.p99} / ${l.max} | ${r.appendToFirstEndpointMsP50} | ${r.burstAlerts} alerts = ${r.burstDeliveries} calls in ${r.burstSeconds} s | ${r.deliveriesPerSecond} |\n`;
+    }
+    process.stdout.write(table);
+    const resultsDir = path.join(ROOT, 'bench/results');
+    fs.mkdirSync(resultsDir, { recursive: true });
+    fs.writeFileSync(path.join(resultsDir, `webhooks-${stamp}.json`), JSON.stringify({ ...run, webhooks: results }, null, 2) + '\n');
+    log(`wrote bench/results/webhooks-${stamp}.json`);
     return;
   }
   try {

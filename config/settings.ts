@@ -59,6 +59,12 @@ const bool = z
   .regex(/^(true|false)$/, 'must be true or false')
   .transform((v) => v === 'true');
 
+const msList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^\d{1,9}$/, 'must be a comma list of whole milliseconds')).min(1, 'must list at least one delay'))
+  .transform((list) => list.map(Number));
+
 /** One row of the settings table: how it is parsed, its default, its unit and why. */
 interface SettingSpec<T> {
   schema: z.ZodType<T>;
@@ -118,6 +124,12 @@ export const SETTINGS = {
   FLASHWIRE_PUSH_ALLOW_PRIVATE: setting(bool, 'false', 'true or false', 'push endpoints on loopback or private addresses are refused so a posted subscription cannot reach into your network; true for tests and internal push services'),
   FLASHWIRE_PUSH_CONCURRENCY_PER_ORIGIN: setting(int(1, 1000), '32', 'requests in flight', 'one push service gets this many at once over kept-alive connections: fast for a big fan-out, polite to the service'),
   FLASHWIRE_PUSH_MAX_SUBSCRIPTIONS: setting(int(1, 100_000_000), '1000000', 'subscriptions', 'anyone may subscribe a browser, so Redis needs a ceiling; push services delete dead ones (404/410) as they are met'),
+  FLASHWIRE_SECRET_KEY: setting(z.string().min(32, 'must be at least 32 characters').optional(), undefined, 'secret', 'none: webhook secrets are stored as they are (a warning is logged at start); with it they are encrypted at rest with AES-256-GCM'),
+  FLASHWIRE_WEBHOOK_ALLOW_PRIVATE: setting(bool, 'false', 'true or false', 'webhook URLs resolving to loopback, private or link-local addresses are refused (SSRF); true allows them for tests and internal networks'),
+  FLASHWIRE_WEBHOOK_RETRY_SCHEDULE_MS: setting(msList, '1000,5000,30000,120000,600000,1800000', 'comma list of ms', 'the delays between attempts after a failure (jittered, the last repeats): quick for a blip, then patient for an outage'),
+  FLASHWIRE_WEBHOOK_DISABLE_AFTER_SECONDS: setting(int(1, 30 * 24 * 3600), String(24 * 3600), 'seconds', 'an endpoint failing for a day is disabled (enable resumes from its cursor)'),
+  FLASHWIRE_WEBHOOK_TIMEOUT_MS: setting(int(100, 60_000), '10000', 'ms', 'a receiver answers within 10 s or the call counts as failed and is retried'),
+  FLASHWIRE_WEBHOOK_LEASE_MS: setting(int(1000, 60_000), '5000', 'ms', "a worker's hold on an endpoint, renewed every third of it: a killed worker's endpoints carry on elsewhere within about this plus a second"),
 } as const;
 
 type Specs = typeof SETTINGS;

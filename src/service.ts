@@ -32,6 +32,10 @@ import { Audience } from './store/audience';
 import { Canary } from './canary/canary';
 import { AudiencePublisher } from './gateway/audience-publisher';
 import { createSiteHandler } from './web/site';
+import { WebhookEngine } from './webhooks/engine';
+import { SecretBox } from './webhooks/secret-box';
+import type { LookupAll } from './webhooks/ssrf';
+import { WebhookStore } from './webhooks/store';
 
 export interface ServiceOptions {
   settings: Settings;
@@ -41,6 +45,8 @@ export interface ServiceOptions {
   onFirstRunKey?: (secret: string) => void;
   /** The private redis-server `npm start` ran itself (its configuration is known good): no configuration warnings. */
   privateRedis?: boolean;
+  /** How webhook hosts are resolved (the SSRF guard); tests inject one. */
+  webhookLookup?: LookupAll;
 }
 
 export class Service {
@@ -49,6 +55,7 @@ export class Service {
   private queue: Queue<SendJobData> | undefined;
   private worker: FanoutWorker | undefined;
   pushSender: PushSender | undefined;
+  webhooks: WebhookEngine | undefined;
   gateway: Gateway | undefined;
   private ws: WsEndpoint | undefined;
   private sse: SseEndpoint | undefined;
@@ -97,7 +104,9 @@ export class Service {
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs: retentionMs });
       this.audience = new Audience(redis, this.keys);
       this.audience.addSource({ kind: 'push', count: (topics) => pushSubscriptions.countCovering(topics) });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions } });
+      const webhookStore = new WebhookStore(redis, this.keys, new SecretBox(s.FLASHWIRE_SECRET_KEY));
+      this.audience.addSource({ kind: 'webhooks', count: (topics) => webhookStore.countCovering(topics) });
+      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions }, webhookLookup: this.options.webhookLookup });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {
@@ -114,6 +123,24 @@ export class Service {
         allowPrivate: s.FLASHWIRE_PUSH_ALLOW_PRIVATE,
       });
       await this.pushSender.start();
+      // Webhook delivery runs in the worker role, beside the fan-out.
+      this.webhooks = new WebhookEngine({
+        store: new WebhookStore(redis, this.keys, new SecretBox(s.FLASHWIRE_SECRET_KEY)),
+        redis,
+        tail: this.open('blocking', 'webhooks-tail'),
+        keys: this.keys,
+        log,
+        retryScheduleMs: s.FLASHWIRE_WEBHOOK_RETRY_SCHEDULE_MS,
+        disableAfterMs: s.FLASHWIRE_WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+        timeoutMs: s.FLASHWIRE_WEBHOOK_TIMEOUT_MS,
+        leaseMs: s.FLASHWIRE_WEBHOOK_LEASE_MS,
+        allowPrivate: s.FLASHWIRE_WEBHOOK_ALLOW_PRIVATE,
+        lookup: this.options.webhookLookup,
+      });
+      this.webhooks.start();
+    }
+    if ((roles.includes('api') || roles.includes('worker')) && !s.FLASHWIRE_SECRET_KEY) {
+      log.warn('FLASHWIRE_SECRET_KEY is not set: webhook secrets are stored unencrypted in Redis');
     }
     if (roles.includes('gateway')) {
       this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
@@ -201,6 +228,7 @@ export class Service {
         this.sse?.closeAll();
       });
       await step('push sender', () => this.pushSender?.stop());
+      await step('webhooks', () => this.webhooks?.stop());
       await step('worker', () => this.worker?.stop());
       await step('queue', () => this.queue?.close());
       server?.closeAllConnections();

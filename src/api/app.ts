@@ -12,6 +12,7 @@ import { alertsRouter } from './routes/alerts';
 import { audienceRouter } from './routes/audience';
 import { feedRouter } from './routes/feed';
 import { pushRouter } from './routes/push';
+import { webhooksRouter } from './routes/webhooks';
 
 export function createApiApp(ctx: ApiContext): Express {
   const app = express();
@@ -24,6 +25,7 @@ export function createApiApp(ctx: ApiContext): Express {
   app.use(feedRouter(ctx));
   app.use(audienceRouter(ctx));
   app.use(pushRouter(ctx));
+  app.use(webhooksRouter(ctx));
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });

@@ -10,6 +10,7 @@ import type { Keys } from '../redis/keys';
 import type { AlertChanges } from '../store/alert-changes';
 import type { AlertStore } from '../store/alert-store';
 import type { Audience } from '../store/audience';
+import type { LookupAll } from '../webhooks/ssrf';
 
 /** What the API's handlers need; built once by the api role. */
 export interface ApiContext {
@@ -27,4 +28,6 @@ export interface ApiContext {
   audience: Audience;
   /** Web Push: the VAPID public key browsers subscribe with, and where subscriptions are kept. */
   push?: { publicKey: string; subscriptions: PushSubscriptionStore };
+  /** How webhook hosts are resolved for the SSRF check (tests inject one). */
+  webhookLookup?: LookupAll;
 }

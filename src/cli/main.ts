@@ -10,6 +10,7 @@ import { registerRetract } from './commands/retract';
 import { registerSend } from './commands/send';
 import { registerStatus } from './commands/status';
 import { registerTail } from './commands/tail';
+import { registerWebhooks } from './commands/webhooks';
 import { CliError } from './cli-error';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTail(program);
   registerKeys(program);
   registerApprove(program);
+  registerWebhooks(program);
   return program;
 }
 

@@ -175,6 +175,42 @@ for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
 }
 
 for (const reason of ['gone', 'unsubscribed']) metrics.pushSubscriptionsRemoved.inc({ reason }, 0);
+/** What the webhook engines of this process lend to the collectors. */
+interface WebhookEngineStats {
+  lagSeconds(): number;
+  readonly leased: readonly string[];
+}
+const webhookEngines = new Set<WebhookEngineStats>();
+export const WEBHOOK_FAILURE_REASONS = ['timeout', 'blocked', 'network', 'redirect', 'gone', 'http_4xx', 'http_5xx'] as const;
+
+/** Webhooks (worker role). Labels are bounded: a failure reason, never an endpoint or event. */
+export const webhookMetrics = {
+  engines: webhookEngines,
+  deliveries: new Counter({ name: 'flashwire_webhook_deliveries_total', help: 'Webhook calls answered with a 2xx', registers: [registry] }),
+  failures: new Counter({ name: 'flashwire_webhook_failures_total', help: 'Webhook calls that failed, by reason (each is retried unless it disabled the endpoint)', labelNames: ['reason'] as const, registers: [registry] }),
+  lag: new Gauge({
+    name: 'flashwire_webhook_lag_seconds',
+    help: 'Age of the oldest event a webhook endpoint delivered by this process is still waiting to deliver (0 when all are caught up)',
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      let lag = 0;
+      for (const e of webhookEngines) lag = Math.max(lag, e.lagSeconds());
+      this.set(lag);
+    },
+  }),
+  leased: new Gauge({
+    name: 'flashwire_webhook_endpoints_leased',
+    help: 'Webhook endpoints this process delivers to',
+    registers: [registry],
+    collect() {
+      let n = 0;
+      for (const e of webhookEngines) n += e.leased.length;
+      this.set(n);
+    },
+  }),
+};
+for (const reason of WEBHOOK_FAILURE_REASONS) webhookMetrics.failures.inc({ reason }, 0);
 
 const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
 /** Scrapes from several Prometheus replicas within this window share one query. */

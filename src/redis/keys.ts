@@ -70,6 +70,26 @@ export class Keys {
     return `${this.prefix}:audience:gateways`;
   }
 
+  /** Ids of every webhook endpoint (a set). */
+  get webhooks(): string {
+    return `${this.prefix}:webhooks`;
+  }
+
+  /** One webhook endpoint: a hash of its settings, secrets, status and cursor. */
+  webhook(id: string): string {
+    return `${this.prefix}:webhook:${id}`;
+  }
+
+  /** The last attempts to deliver to one webhook endpoint (a capped list, newest first). */
+  webhookAttempts(id: string): string {
+    return `${this.prefix}:webhook:${id}:attempts`;
+  }
+
+  /** Which worker process delivers to one webhook endpoint (a lease with a TTL). */
+  webhookLease(id: string): string {
+    return `${this.prefix}:webhook:${id}:lease`;
+  }
+
   /** The prefix BullMQ builds its own keys under. */
   get bullPrefix(): string {
     return `${this.prefix}:bull`;

@@ -4,6 +4,7 @@
  * from the API (422 `errors[{path,message}]`) are shown beside each field.
  */
 import { $, clock, el } from './dom';
+import './console-webhooks';
 
 interface FieldError {
   path: string;
