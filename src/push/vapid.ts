@@ -23,7 +23,10 @@ export class VapidKeyError extends Error {}
 export function generateVapidKeys(): VapidKeyPair {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('base64url') };
+  // getPrivateKey drops leading zero bytes (one key in 256): a JWK's `d` is always 32.
+  const d = ecdh.getPrivateKey();
+  const scalar = Buffer.concat([Buffer.alloc(32 - d.length), d]);
+  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: scalar.toString('base64url') };
 }
 
 /** Checks that the private key is a P-256 scalar whose public key is the one given. */

@@ -126,7 +126,8 @@ describe('external Redis configuration', () => {
     const good = await startRedis();
     let svc: Awaited<ReturnType<typeof spawnService>> | undefined;
     try {
-      svc = await spawnService(testEnv(good.url, { FLASHWIRE_LOG_LEVEL: 'info' }));
+      // With the webhook secret key set too, a well-configured install starts without a single warning.
+      svc = await spawnService(testEnv(good.url, { FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_SECRET_KEY: 'k'.repeat(32) }));
       expect(svc.logs.filter((l) => l.level === 40)).toEqual([]);
     } finally {
       await svc?.stop();

@@ -52,6 +52,21 @@ describe('push message', () => {
 });
 
 describe('VAPID', () => {
+  it('makes 32-byte private keys even when the scalar starts with a zero byte (one key in 256)', () => {
+    let zeroLed = 0;
+    for (let i = 0; i < 3000; i++) {
+      const pair = generateVapidKeys();
+      const d = Buffer.from(pair.privateKey, 'base64url');
+      expect(d.length).toBe(32);
+      if (d[0] === 0) {
+        zeroLed++;
+        expect(checkVapidKeys(pair)).toEqual(pair);
+      }
+    }
+    // 3,000 keys hold a zero-led one with probability 1 - (255/256)^3000 > 0.99999.
+    expect(zeroLed).toBeGreaterThan(0);
+  });
+
   it('signs ES256 tokens for the origin and reuses one until close to its expiry', () => {
     const pair = generateVapidKeys();
     let now = 1_700_000_000_000;
