@@ -78,6 +78,7 @@ export const SETTINGS = {
   FLASHWIRE_JOB_LOCK_MS: setting(int(1000, 600_000), '5000', 'ms', "BullMQ's 30 s default would hold a dead worker's alert for half a minute; breaking news cannot wait"),
   FLASHWIRE_STALLED_INTERVAL_MS: setting(int(500, 600_000), '2000', 'ms', "how often workers look for jobs whose worker died; with the lock this bounds recovery to ~7 s"),
   FLASHWIRE_JOB_ATTEMPTS: setting(int(1, 100), '10', 'attempts', 'transient Redis trouble should not fail an alert; after these it is marked failed'),
+  FLASHWIRE_REDIS_TIMEOUT_MS: setting(int(200, 60_000), '2000', 'ms', 'a Redis link silent this long (a command unanswered, a ping unanswered) is dropped and reopened, and a request waiting on it answers 503: a half-open link heals in a few seconds instead of never'),
   FLASHWIRE_HEARTBEAT_MS: setting(int(1000, 600_000), '25000', 'ms', 'under the 30 s idle timeout of common proxies, rare enough to spare mobile batteries'),
   FLASHWIRE_MAX_CONNECTIONS: setting(int(1, 1_000_000), '50000', 'connections per gateway process', 'beyond this a process answers 1013 so a balancer can send the reader elsewhere'),
   FLASHWIRE_MAX_BUFFERED_BYTES: setting(int(16 * 1024, 1024 * 1024 * 1024), String(1024 * 1024), 'bytes per socket', 'about a thousand alerts of backlog; a reader further behind is cut off (4008) and resumes with since'),

@@ -20,7 +20,7 @@ import { WsEndpoint } from './gateway/ws-endpoint';
 import { createFront } from './http/front';
 import { metricsHandler, track } from './metrics/metrics';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
-import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
+import { closeQuietly, connect, describeTarget, waitReady, type ConnectionPurpose, type RedisTarget } from './redis/connection';
 import { Keys } from './redis/keys';
 import { AlertChanges } from './store/alert-changes';
 import { AlertStore } from './store/alert-store';
@@ -54,8 +54,8 @@ export class Service {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
-  private open(purpose: 'command' | 'blocking', name: string): Redis {
-    const r = connect(this.options.redis, purpose, `flashwire:${name}`);
+  private open(purpose: ConnectionPurpose, name: string): Redis {
+    const r = connect(this.options.redis, purpose, `flashwire:${name}`, { log: this.options.log, timeoutMs: this.options.settings.FLASHWIRE_REDIS_TIMEOUT_MS });
     this.connections.push(r);
     return r;
   }
@@ -82,7 +82,7 @@ export class Service {
       this.worker.start();
     }
     if (roles.includes('gateway')) {
-      this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
+      this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('tail', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
       const gateway = this.gateway;
       await new RevocationListener(this.open('blocking', 'revocations'), this.keys.revocations, (name) => gateway.revokeKey(name), log).start();

@@ -3,15 +3,29 @@
  * and hands each batch to the gateway in feed order. If Redis goes away it
  * keeps its position and carries on from there when Redis is back, so no
  * event is skipped.
+ *
+ * Each XREAD blocks for a finite time and has a client-side deadline a
+ * little after it: a read unanswered by then means the link went half-open
+ * (no FIN, no RST: nothing else would ever tell), so the tail drops the
+ * socket, ioredis reconnects, and the tail reads again from its position.
  */
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Feed } from '../feed/feed';
 import type { FeedEvent } from '../feed/feed-event';
+import { metrics } from '../metrics/metrics';
+
+class SilentLinkError extends Error {
+  constructor(ms: number) {
+    super(`no answer from Redis in ${ms} ms`);
+  }
+}
 
 export interface FeedTailOptions {
   /** How long one XREAD blocks; bounds how long stop() waits. */
   blockMs?: number;
+  /** How long after `blockMs` an unanswered read means the link is dead (FLASHWIRE_REDIS_TIMEOUT_MS). */
+  graceMs?: number;
   /** Events per read; a burst is taken in a few round trips, not one each. */
   batch?: number;
 }
@@ -21,7 +35,10 @@ export class FeedTail {
   private loop: Promise<void> | undefined;
   private pos = '0-0';
   private readonly blockMs: number;
+  private readonly graceMs: number;
   private readonly batch: number;
+  /** Links dropped for silence, for tests and metrics. */
+  linkDrops = 0;
 
   constructor(
     private readonly feed: Feed,
@@ -31,7 +48,8 @@ export class FeedTail {
     private readonly log: Logger,
     options: FeedTailOptions = {},
   ) {
-    this.blockMs = options.blockMs ?? 5000;
+    this.blockMs = options.blockMs ?? 2000;
+    this.graceMs = options.graceMs ?? 2000;
     this.batch = options.batch ?? 1000;
   }
 
@@ -53,7 +71,7 @@ export class FeedTail {
     let failures = 0;
     while (this.running) {
       try {
-        const events = await this.feed.read(this.pos, this.blockMs, this.batch);
+        const events = await this.readWithDeadline();
         failures = 0;
         if (!this.running) return;
         if (events.length === 0) continue;
@@ -62,10 +80,37 @@ export class FeedTail {
       } catch (err) {
         if (!this.running) return;
         failures++;
-        if (failures === 1) this.log.warn({ err: String(err), position: this.pos }, 'feed tail lost Redis; will resume from its position');
+        if (failures === 1 && !(err instanceof SilentLinkError)) this.log.warn({ err: String(err), position: this.pos }, 'feed tail lost Redis; will resume from its position');
         await new Promise((r) => setTimeout(r, Math.min(100 * failures, 1000)));
       }
     }
+  }
+
+  /** One XREAD, or a SilentLinkError once it went unanswered past its deadline (the socket is dropped then). */
+  private readWithDeadline(): Promise<FeedEvent[]> {
+    const deadlineMs = this.blockMs + this.graceMs;
+    const read = this.feed.read(this.pos, this.blockMs, this.batch);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      const arm = () => {
+        timer = setTimeout(() => {
+          if (!this.running) return;
+          // Not connected: ioredis is already reconnecting, and the read waits
+          // in its offline queue; give it another period once connected.
+          if (this.connection.status !== 'ready') return arm();
+          this.linkDrops++;
+          metrics.redisLinkDrops.inc({ connection: 'feed-tail' });
+          this.log.warn({ position: this.pos, waitedMs: deadlineMs }, 'feed tail: Redis did not answer a blocking read in time (half-open link); dropping it, reconnecting, resuming from the position');
+          // Destroy, not end: a FIN into a dead link is never answered. The
+          // read in flight fails with the link (maxRetriesPerRequest 0).
+          this.connection.stream?.destroy();
+          reject(new SilentLinkError(deadlineMs));
+        }, deadlineMs);
+      };
+      arm();
+    });
+    read.catch(() => undefined);
+    return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
   }
 
   /** Stops tailing; idempotent. */

@@ -62,7 +62,9 @@ export class Gateway {
     this.feed = new Feed(deps.redis, deps.keys);
     this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log);
     this.recent = new RecentEvents(0, ZERO_EVENT_ID);
-    this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log);
+    this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log, {
+      graceMs: deps.settings.FLASHWIRE_REDIS_TIMEOUT_MS,
+    });
     this.resumeSource = {
       recent: this.recent,
       feed: this.feed,
