@@ -82,6 +82,7 @@ export const SETTINGS = {
   FLASHWIRE_HEARTBEAT_MS: setting(int(1000, 600_000), '25000', 'ms', 'under the 30 s idle timeout of common proxies, rare enough to spare mobile batteries'),
   FLASHWIRE_MAX_CONNECTIONS: setting(int(1, 1_000_000), '50000', 'connections per gateway process', 'beyond this a process answers 1013 so a balancer can send the reader elsewhere'),
   FLASHWIRE_MAX_BUFFERED_BYTES: setting(int(16 * 1024, 1024 * 1024 * 1024), String(1024 * 1024), 'bytes per socket', 'about a thousand alerts of backlog; a reader further behind is cut off (4008) and resumes with since'),
+  FLASHWIRE_RESUME_DEADLINE_MS: setting(int(1000, 600_000), '30000', 'ms', 'a resuming reader whose replay is not done by then (it does not read) is closed with 4008 and resumes later, instead of holding its replay open'),
   FLASHWIRE_MAX_FRAME_BYTES: setting(int(256, 1024 * 1024), String(16 * 1024), 'bytes', 'client frames are tiny (subscribe, ack); anything bigger is abuse (1009)'),
   FLASHWIRE_MAX_TOPICS_PER_CONNECTION: setting(int(1, 10_000), '100', 'topics', 'bounds the index work one connection can cause'),
   FLASHWIRE_MAX_BAD_FRAMES_PER_SECOND: setting(int(1, 10_000), '10', 'frames/s', 'a few mistakes are answered with error frames; a flood is abuse (1008)'),

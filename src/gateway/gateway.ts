@@ -164,7 +164,7 @@ export class Gateway {
       if (plan.ok) {
         if (plan.cached) this.stats.resumesFromMemory++;
         else this.stats.resumesFromFeed++;
-        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4) });
+        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4), deadline: Date.now() + s.FLASHWIRE_RESUME_DEADLINE_MS });
       } else {
         this.stats.resyncs++;
         reader.send({ type: 'resync', reason: plan.reason });
