@@ -27,6 +27,7 @@ const MAX_LISTED_TOPICS = 20;
 interface Conn {
   ws: WebSocket;
   reader: Reader | undefined;
+  transport: WsTransport | undefined;
   principal: Principal | undefined;
   alive: boolean;
   /** Payload of the last heartbeat ping; only a pong echoing it counts as alive. */
@@ -106,6 +107,7 @@ export class WsEndpoint {
     const conn: Conn = {
       ws,
       reader: undefined,
+      transport: undefined,
       principal: undefined,
       alive: true,
       pingToken: undefined,
@@ -160,8 +162,9 @@ export class WsEndpoint {
     conn.principal = principal;
     if (principal?.kind === 'token') this.armExpiry(conn, principal.expiresAt);
 
+    conn.transport = new WsTransport(ws);
     const reader = await this.gateway.openReader({
-      transport: new WsTransport(ws),
+      transport: conn.transport,
       requested: parseTopicList(url.searchParams.get('topics')),
       principal,
       since: sinceParam(url),
@@ -183,8 +186,8 @@ export class WsEndpoint {
       else ws.close(CLOSE.policy, 'too many messages per second');
       return;
     }
-    if (conn.reader) {
-      if (conn.reader.hasRoom()) ws.pong(data);
+    if (conn.reader && conn.transport) {
+      if (conn.reader.hasRoom()) conn.transport.sendPong(data);
     } else if (ws.bufferedAmount <= this.gateway.settings.FLASHWIRE_MAX_BUFFERED_BYTES) {
       ws.pong(data);
     } else {
