@@ -79,7 +79,8 @@ describe('fault: a half-open Redis link under each role', () => {
       expect(logs.some((l) => typeof l.msg === 'string' && /Redis link silent|did not answer a blocking read/.test(l.msg))).toBe(true);
       // Readers stayed connected to the gateway: it healed its own links.
       if (role === 'gateway') expect(readers.every((r) => r.connects === 1)).toBe(true);
-      return { logs, poster };
+      const dropped = new Set(logs.filter((l) => l.msg === 'Redis link silent (a ping went unanswered); dropping it and reconnecting').map((l) => l.connection));
+      return { logs, poster, dropped };
     } finally {
       stopAll(readers);
       await Promise.all(Object.values(procs).map((p) => p.kill('SIGKILL')));
@@ -88,16 +89,21 @@ describe('fault: a half-open Redis link under each role', () => {
   }
 
   it('the gateway: its feed tail, command and pub/sub links heal and the tail resumes from its position', async () => {
-    const { logs } = await halfOpenUnder('gateway');
+    const { logs, dropped } = await halfOpenUnder('gateway');
+    // Its command link and its pub/sub (revocations) link were pinged, found silent and replaced.
+    expect([...dropped].sort()).toEqual(['flashwire:command', 'flashwire:revocations']);
     expect(logs.some((l) => l.msg === 'feed tail: Redis did not answer a blocking read in time (half-open link); dropping it, reconnecting, resuming from the position')).toBe(true);
   });
 
   it('the worker: its BullMQ and script links heal and it takes jobs again', async () => {
-    await halfOpenUnder('worker');
+    const { dropped } = await halfOpenUnder('worker');
+    // Its script link and BullMQ's command link; BullMQ replaces its blocking link itself.
+    expect([...dropped].sort()).toEqual(['flashwire:command', 'flashwire:worker', 'flashwire:worker-bull']);
   });
 
   it('the api: requests answer 503 within the timeout, then its links heal and posts are accepted', async () => {
-    const { poster } = await halfOpenUnder('api');
+    const { poster, dropped } = await halfOpenUnder('api');
+    expect([...dropped].sort()).toEqual(['flashwire:command', 'flashwire:queue']);
     expect(poster.outcomes.filter((o) => o.status === 'network')).toEqual([]);
   });
 });
