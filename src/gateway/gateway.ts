@@ -38,6 +38,8 @@ export interface OpenReaderOptions {
   requested: readonly string[];
   principal: Principal | undefined;
   since: string | undefined;
+  /** Called once `welcome` is written: from then on the reader takes client frames, during its replay too. */
+  onWelcome?: (reader: Reader) => void;
 }
 
 export class Gateway {
@@ -145,8 +147,10 @@ export class Gateway {
       reader.topics.add(t);
       this.hub.add(reader, t);
     }
-    const welcome = (resumed: boolean) =>
+    const welcome = (resumed: boolean) => {
       reader.send({ type: 'welcome', connectionId: reader.id, heartbeatMs: s.FLASHWIRE_HEARTBEAT_MS, topics: kept, resumed });
+      o.onWelcome?.(reader);
+    };
     const sendRefusals = () => {
       for (const r of refused) reader.send({ type: 'error', code: r.code, message: r.message });
     };

@@ -125,7 +125,7 @@ export class WsEndpoint {
     const early: [RawData, boolean][] = [];
     ws.on('message', (data, isBinary) => {
       if (conn.reader) return this.onMessage(conn, data, isBinary);
-      // Held until the reader is ready (it may be replaying): only a few.
+      // Held until welcome (the credential check and the resume plan): only a few.
       if (early.length >= MAX_EARLY_FRAMES) {
         early.length = 0;
         ws.close(CLOSE.policy, `more than ${MAX_EARLY_FRAMES} frames before welcome`);
@@ -163,18 +163,25 @@ export class WsEndpoint {
     if (principal?.kind === 'token') this.armExpiry(conn, principal.expiresAt);
 
     conn.transport = new WsTransport(ws);
+    // Frames are taken from welcome on, while a replay runs too (a client
+    // acks replayed events and pings as it pleases).
+    const takeFrames = (reader: Reader) => {
+      if (conn.reader) return;
+      conn.reader = reader;
+      for (const [data, isBinary] of early.splice(0)) this.onMessage(conn, data, isBinary);
+    };
     const reader = await this.gateway.openReader({
       transport: conn.transport,
       requested: parseTopicList(url.searchParams.get('topics')),
       principal,
       since: sinceParam(url),
+      onWelcome: takeFrames,
     });
-    conn.reader = reader;
+    takeFrames(reader);
     if (ws.readyState !== ws.OPEN) {
       this.gateway.closeReader(reader);
       return;
     }
-    for (const [data, isBinary] of early.splice(0)) this.onMessage(conn, data, isBinary);
   }
 
   /** A WebSocket ping from the peer: answered under the same limits as any frame. */

@@ -89,6 +89,32 @@ describe('bounded cost per connection', () => {
       ws.terminate();
     });
 
+    it('takes frames from welcome on, during a resume replay too (acks of replayed events are not held)', async () => {
+      const gw = svc.service.gateway!;
+      const tailed = gw.stats.eventsTailed;
+      const body = `"alert":${JSON.stringify({ headline: 'y'.repeat(2000) })}`;
+      const N = 3000;
+      const pipe = client.pipeline();
+      for (let i = 0; i < N; i++) pipe.xadd(`${svc.prefix}:feed`, '*', 'type', 'alert', 'alert', `b${i}`, 'topics', 'acked', 'body', body);
+      await pipe.exec();
+      await eventually(() => gw.stats.eventsTailed >= tailed + N, 30_000);
+      const ws = new WebSocket(`${svc.wsUrl}/v1/stream?topics=acked&since=0-1`);
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+      let alerts = 0;
+      const all = new Promise<void>((resolve) =>
+        ws.on('message', (d) => {
+          const f = JSON.parse(String(d));
+          if (f.type !== 'alert') return;
+          // Acks for the first events, sent while the replay is still going.
+          if (++alerts <= 50) ws.send(JSON.stringify({ type: 'ack', eventId: f.eventId }));
+          if (alerts === N) resolve();
+        }),
+      );
+      await Promise.race([all, closed.then((c) => Promise.reject(new Error(`closed ${c.code} ${c.reason} after ${alerts} alerts`)))]);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      ws.close();
+    });
+
     it('answers one subscribe with at most one error frame, naming every bad topic', async () => {
       const r = await openReader(svc.wsUrl, { topics: Array.from({ length: 98 }, (_, i) => `held/t${i}`).join(',') });
       r.send({ type: 'subscribe', topics: ['Not A Topic', 'private/a', 'private/b', 'fresh/one', 'fresh/two', 'fresh/three'] });
