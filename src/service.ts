@@ -20,7 +20,7 @@ import { WsEndpoint } from './gateway/ws-endpoint';
 import { createFront } from './http/front';
 import { metricsHandler, track } from './metrics/metrics';
 import { createAlertQueue, type SendJobData } from './queue/alert-queue';
-import { closeQuietly, connect, describeTarget, waitReady, type RedisTarget } from './redis/connection';
+import { closeQuietly, connect, describeTarget, waitReady, type ConnectionPurpose, type RedisTarget } from './redis/connection';
 import { PushSender } from './push/sender';
 import { PushSubscriptionStore } from './push/subscriptions';
 import { loadVapidKeys, VapidSigner } from './push/vapid';
@@ -76,8 +76,8 @@ export class Service {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
-  private open(purpose: 'command' | 'blocking', name: string): Redis {
-    const r = connect(this.options.redis, purpose, `flashwire:${name}`);
+  private open(purpose: ConnectionPurpose, name: string): Redis {
+    const r = connect(this.options.redis, purpose, `flashwire:${name}`, { log: this.options.log, timeoutMs: this.options.settings.FLASHWIRE_REDIS_TIMEOUT_MS });
     this.connections.push(r);
     return r;
   }
@@ -114,7 +114,8 @@ export class Service {
       this.worker.start();
       this.pushSender = new PushSender({
         redis,
-        blocking: this.open('blocking', 'push-sender'),
+        blocking: this.open('tail', 'push-sender'),
+        linkTimeoutMs: s.FLASHWIRE_REDIS_TIMEOUT_MS,
         keys: this.keys,
         log,
         store: pushSubscriptions,
@@ -127,7 +128,8 @@ export class Service {
       this.webhooks = new WebhookEngine({
         store: new WebhookStore(redis, this.keys, new SecretBox(s.FLASHWIRE_SECRET_KEY)),
         redis,
-        tail: this.open('blocking', 'webhooks-tail'),
+        tail: this.open('tail', 'webhooks-tail'),
+        linkTimeoutMs: s.FLASHWIRE_REDIS_TIMEOUT_MS,
         keys: this.keys,
         log,
         retryScheduleMs: s.FLASHWIRE_WEBHOOK_RETRY_SCHEDULE_MS,
@@ -143,7 +145,7 @@ export class Service {
       log.warn('FLASHWIRE_SECRET_KEY is not set: webhook secrets are stored unencrypted in Redis');
     }
     if (roles.includes('gateway')) {
-      this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('blocking', 'feed-tail'), keys: this.keys });
+      this.gateway = new Gateway({ settings: s, log, redis, tailConnection: this.open('tail', 'feed-tail'), keys: this.keys });
       await this.gateway.start();
       const gateway = this.gateway;
       this.audiencePublisher = new AudiencePublisher(redis, this.keys, gateway.reports.gatewayId, gateway, log);

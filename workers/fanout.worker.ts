@@ -117,6 +117,10 @@ export class FanoutWorker {
       // A crashed worker must not turn an alert into a failure: the append
       // is idempotent, so recovering a stalled job is always safe.
       maxStalledCount: 100,
+      // BullMQ drops and reopens its blocking connection when a BZPOPMIN is
+      // unanswered a second past its timeout (a half-open link); a short
+      // block keeps that within a few seconds (the default, 5 s, would take 6).
+      drainDelay: 2,
     });
     this.worker.on('failed', (job, err) => {
       if (!job) return;

@@ -77,6 +77,8 @@ function isRedisConnectionError(err: unknown): boolean {
     e.code === 'ECONNRESET' ||
     e.code === 'EPIPE' ||
     e.message === 'Connection is closed.' ||
+    // A link that went silent: the command's timeout (FLASHWIRE_REDIS_TIMEOUT_MS) fired.
+    e.message === 'Command timed out' ||
     (typeof e.message === 'string' && e.message.startsWith("Stream isn't writeable"))
   );
 }

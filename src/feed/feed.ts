@@ -10,6 +10,13 @@ import { parseEntry, type FeedEvent } from './feed-event';
 
 type RawEntry = [string, string[]];
 
+/** A blocking read went unanswered past its deadline: the link was dropped. */
+export class SilentLinkError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no answer from Redis in ${waitedMs} ms`);
+  }
+}
+
 const LAST_POSSIBLE_ID = '18446744073709551615-18446744073709551615';
 
 export class Feed {
@@ -79,6 +86,43 @@ export class Feed {
       | null;
     if (!res || !res[0]) return [];
     return parseEntries(res[0][1]);
+  }
+
+  /**
+   * `read` with a client-side deadline `graceMs` after the block: a read
+   * unanswered by then means the link went half-open (no FIN, no RST: nothing
+   * else would ever tell), so the socket is destroyed, ioredis reconnects, and
+   * this rejects with SilentLinkError for the caller to read again from its
+   * position. Meant for a connection opened for blocking reads ('tail'), where
+   * a PING would wait behind the XREAD. `onDrop` runs when a link is dropped.
+   */
+  readOrDrop(after: string, blockMs: number, count: number, graceMs: number, onDrop?: (waitedMs: number) => void): Promise<FeedEvent[]> {
+    const deadlineMs = blockMs + graceMs;
+    const read = this.read(after, blockMs, count);
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const deadline = new Promise<never>((_, reject) => {
+      const arm = () => {
+        timer = setTimeout(() => {
+          if (settled || this.redis.status === 'end') return;
+          // Not connected: ioredis is already reconnecting, and the read waits
+          // in its offline queue; give it another period once connected.
+          if (this.redis.status !== 'ready') return arm();
+          onDrop?.(deadlineMs);
+          // Destroy, not end: a FIN into a dead link is never answered. The
+          // read in flight fails with the link (maxRetriesPerRequest 0).
+          this.redis.stream?.destroy();
+          reject(new SilentLinkError(deadlineMs));
+        }, deadlineMs);
+      };
+      arm();
+    });
+    read.catch(() => undefined);
+    deadline.catch(() => undefined);
+    return Promise.race([read, deadline]).finally(() => {
+      settled = true;
+      clearTimeout(timer);
+    });
   }
 }
 

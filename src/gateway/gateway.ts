@@ -38,6 +38,8 @@ export interface OpenReaderOptions {
   requested: readonly string[];
   principal: Principal | undefined;
   since: string | undefined;
+  /** Called once `welcome` is written: from then on the reader takes client frames, during its replay too. */
+  onWelcome?: (reader: Reader) => void;
 }
 
 export class Gateway {
@@ -62,7 +64,9 @@ export class Gateway {
     this.feed = new Feed(deps.redis, deps.keys);
     this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log, { retentionMs: deps.settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000 });
     this.recent = new RecentEvents(0, ZERO_EVENT_ID);
-    this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log);
+    this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log, {
+      graceMs: deps.settings.FLASHWIRE_REDIS_TIMEOUT_MS,
+    });
     this.resumeSource = {
       recent: this.recent,
       feed: this.feed,
@@ -148,8 +152,10 @@ export class Gateway {
       reader.topics.add(t);
       this.hub.add(reader, t);
     }
-    const welcome = (resumed: boolean) =>
+    const welcome = (resumed: boolean) => {
       reader.send({ type: 'welcome', connectionId: reader.id, heartbeatMs: s.FLASHWIRE_HEARTBEAT_MS, topics: kept, resumed });
+      o.onWelcome?.(reader);
+    };
     const sendRefusals = () => {
       for (const r of refused) reader.send({ type: 'error', code: r.code, message: r.message });
     };
@@ -169,7 +175,7 @@ export class Gateway {
       if (plan.ok) {
         if (plan.cached) this.stats.resumesFromMemory++;
         else this.stats.resumesFromFeed++;
-        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4) });
+        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4), deadline: Date.now() + s.FLASHWIRE_RESUME_DEADLINE_MS });
       } else {
         this.stats.resyncs++;
         reader.resync(plan.reason, livePosition);

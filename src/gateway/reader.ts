@@ -107,9 +107,24 @@ export class Reader implements HubMember {
     return alertId;
   }
 
-  /** Writes a control frame; `cursor` as for Transport.sendControl. */
+  /**
+   * Writes a control frame (welcome, error, pong, ...); `cursor` as for
+   * Transport.sendControl. Control frames count
+   * toward the slow-reader cut-off like events: a reader that sends frames
+   * and never reads the answers is cut off at the same limit.
+   */
   send(frame: ServerFrame, cursor?: string): void {
-    if (!this.closed) this.transport.sendControl(frame, cursor);
+    if (this.hasRoom()) this.transport.sendControl(frame, cursor);
+  }
+
+  /** True while the reader is open and under its buffer limit; cuts it off (4008) once over it. */
+  hasRoom(): boolean {
+    if (this.closed) return false;
+    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.cutOff();
+      return false;
+    }
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -140,9 +155,11 @@ export class Reader implements HubMember {
     }
   }
 
-  private cutOff(): void {
+  /** Closes with 4008 (too slow; the client resumes with `since`) and tells the gateway. */
+  cutOff(reason = 'too slow: resume with since'): void {
+    if (this.closed) return;
     const held = this.transport.bufferedAmount;
-    this.close(CLOSE.tooSlow, 'too slow: resume with since');
+    this.close(CLOSE.tooSlow, reason);
     this.onSlow(this, held);
   }
 }

@@ -42,20 +42,44 @@ export interface ReplayOptions {
   pageSize: number;
   /** Replay waits for the socket to drain below this before each burst. */
   drainBelowBytes: number;
+  /** When (ms since the epoch) a replay not yet done is given up: the reader is closed with 4008. */
+  deadline?: number;
+}
+
+/**
+ * Waits for the reader's socket to drain before the next burst; false (and
+ * the reader cut off with 4008) when the replay's deadline passes first, so
+ * a reader that never reads cannot hold a replay, and what it pins, forever.
+ */
+async function readyForMore(reader: Reader, o: ReplayOptions): Promise<boolean> {
+  if (o.deadline === undefined) {
+    await reader.transport.drainedBelow(o.drainBelowBytes);
+    return !reader.closed;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => (timer = setTimeout(r, Math.max(o.deadline! - Date.now(), 0))));
+  await Promise.race([reader.transport.drainedBelow(o.drainBelowBytes), late]);
+  clearTimeout(timer);
+  if (reader.closed) return false;
+  if (Date.now() >= o.deadline) {
+    reader.cutOff('resume took too long: resume with since');
+    return false;
+  }
+  return true;
 }
 
 /** Writes what the reader missed after `since`; stops early if it closes. */
 export async function replay(reader: Reader, since: string, plan: Extract<ResumePlan, { ok: true }>, src: ResumeSource, o: ReplayOptions): Promise<void> {
   if (plan.cached) {
     for (let i = 0; i < plan.cached.length; i += o.pageSize) {
-      await reader.transport.drainedBelow(o.drainBelowBytes);
+      if (!(await readyForMore(reader, o))) return;
       if (!reader.replay(plan.cached.slice(i, i + o.pageSize), Date.now())) return;
     }
     return;
   }
   let cursor = since;
   for (;;) {
-    await reader.transport.drainedBelow(o.drainBelowBytes);
+    if (!(await readyForMore(reader, o))) return;
     const page = await src.feed.after(cursor, o.pageSize);
     if (page.length === 0) return;
     if (!reader.replay(page, Date.now())) return;

@@ -4,12 +4,13 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseTopicList } from '../alert/topics';
 import type { Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
 import { CLOSE, type ClientFrame } from '../protocol/frames';
-import { grant } from './access';
+import { grant, type Refusal } from './access';
 import { originAllowed, presentedCredential, sinceParam } from './handshake';
 import { parseClientFrame } from './client-frames';
 import type { Gateway } from './gateway';
@@ -18,12 +19,19 @@ import type { Reader } from './reader';
 import { WsTransport } from './ws-transport';
 
 export const STREAM_PATH = '/v1/stream';
+/** Frames a connection may send before its reader is ready (welcome); one more is abuse (1008). */
+export const MAX_EARLY_FRAMES = 8;
+/** Bad topics named one by one in a refusal's message; the rest are counted. */
+const MAX_LISTED_TOPICS = 20;
 
 interface Conn {
   ws: WebSocket;
   reader: Reader | undefined;
+  transport: WsTransport | undefined;
   principal: Principal | undefined;
   alive: boolean;
+  /** Payload of the last heartbeat ping; only a pong echoing it counts as alive. */
+  pingToken: Buffer | undefined;
   messages: RateWindow;
   badFrames: RateWindow;
   expiryTimer: NodeJS.Timeout | undefined;
@@ -55,6 +63,10 @@ export class WsEndpoint {
       perMessageDeflate: false,
       maxPayload: gateway.settings.FLASHWIRE_MAX_FRAME_BYTES,
       clientTracking: false,
+      // Pings are answered here, under the rate limit and the slow-reader
+      // cut-off: ws would answer every one, buffering pongs for a peer that
+      // floods pings and never reads.
+      autoPong: false,
     });
   }
 
@@ -95,8 +107,10 @@ export class WsEndpoint {
     const conn: Conn = {
       ws,
       reader: undefined,
+      transport: undefined,
       principal: undefined,
       alive: true,
+      pingToken: undefined,
       messages: new RateWindow(s.FLASHWIRE_MAX_MESSAGES_PER_SECOND),
       badFrames: new RateWindow(s.FLASHWIRE_MAX_BAD_FRAMES_PER_SECOND),
       expiryTimer: undefined,
@@ -109,8 +123,24 @@ export class WsEndpoint {
     }
     this.conns.add(conn);
     const early: [RawData, boolean][] = [];
-    ws.on('message', (data, isBinary) => (conn.reader ? this.onMessage(conn, data, isBinary) : early.push([data, isBinary])));
-    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data, isBinary) => {
+      if (conn.reader) return this.onMessage(conn, data, isBinary);
+      // Held until welcome (the credential check and the resume plan): only a few.
+      if (early.length >= MAX_EARLY_FRAMES) {
+        early.length = 0;
+        ws.close(CLOSE.policy, `more than ${MAX_EARLY_FRAMES} frames before welcome`);
+        return;
+      }
+      early.push([data, isBinary]);
+    });
+    ws.on('ping', (data) => this.onPing(conn, data));
+    ws.on('pong', (data) => {
+      // An unsolicited pong (or one for an older ping) proves nothing.
+      if (conn.pingToken && data.equals(conn.pingToken)) {
+        conn.alive = true;
+        conn.pingToken = undefined;
+      }
+    });
     ws.on('error', () => undefined);
     ws.on('close', (code) => this.onClose(conn, code));
 
@@ -132,18 +162,44 @@ export class WsEndpoint {
     conn.principal = principal;
     if (principal?.kind === 'token') this.armExpiry(conn, principal.expiresAt);
 
+    conn.transport = new WsTransport(ws);
+    // Frames are taken from welcome on, while a replay runs too (a client
+    // acks replayed events and pings as it pleases).
+    const takeFrames = (reader: Reader) => {
+      if (conn.reader) return;
+      conn.reader = reader;
+      for (const [data, isBinary] of early.splice(0)) this.onMessage(conn, data, isBinary);
+    };
     const reader = await this.gateway.openReader({
-      transport: new WsTransport(ws),
+      transport: conn.transport,
       requested: parseTopicList(url.searchParams.get('topics')),
       principal,
       since: sinceParam(url),
+      onWelcome: takeFrames,
     });
-    conn.reader = reader;
+    takeFrames(reader);
     if (ws.readyState !== ws.OPEN) {
       this.gateway.closeReader(reader);
       return;
     }
-    for (const [data, isBinary] of early) this.onMessage(conn, data, isBinary);
+  }
+
+  /** A WebSocket ping from the peer: answered under the same limits as any frame. */
+  private onPing(conn: Conn, data: Buffer): void {
+    const ws = conn.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (conn.messages.hit()) {
+      if (conn.reader) conn.reader.close(CLOSE.policy, 'too many messages per second');
+      else ws.close(CLOSE.policy, 'too many messages per second');
+      return;
+    }
+    if (conn.reader && conn.transport) {
+      if (conn.reader.hasRoom()) conn.transport.sendPong(data);
+    } else if (ws.bufferedAmount <= this.gateway.settings.FLASHWIRE_MAX_BUFFERED_BYTES) {
+      ws.pong(data);
+    } else {
+      ws.close(CLOSE.tooSlow, 'too slow: resume with since');
+    }
   }
 
   private onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
@@ -178,10 +234,10 @@ export class WsEndpoint {
         const added = fresh.slice(0, room);
         this.gateway.subscribe(reader, added);
         const already = granted.filter((t) => !fresh.includes(t));
-        for (const r of refused) reader.send({ type: 'error', code: r.code, message: r.message });
-        if (fresh.length > room) {
-          reader.send({ type: 'error', code: 'too_many_topics', message: `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection; not subscribed: ${fresh.slice(room).join(', ')}` });
-        }
+        const over = fresh.slice(room).map((topic): Refusal => ({ topic, code: 'too_many_topics', message: `"${topic}" not subscribed: at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection` }));
+        // One subscribe gets at most one error frame, naming every bad topic.
+        const bad = [...refused, ...over];
+        if (bad.length) reader.send(refusalFrame(bad));
         if (added.length || already.length || refused.length === 0) reader.send({ type: 'subscribed', topics: [...already, ...added] });
         return;
       }
@@ -225,7 +281,8 @@ export class WsEndpoint {
         continue;
       }
       conn.alive = false;
-      conn.ws.ping();
+      conn.pingToken = randomBytes(8);
+      conn.ws.ping(conn.pingToken);
     }
   }
 
@@ -233,4 +290,13 @@ export class WsEndpoint {
   closeAll(): void {
     for (const conn of this.conns) conn.ws.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
   }
+}
+
+/** One `error` frame for every topic a subscribe could not have: the first refusal's code, each topic with its reason. */
+export function refusalFrame(bad: readonly Refusal[]): { type: 'error'; code: Refusal['code']; message: string } {
+  const first = bad[0]!;
+  if (bad.length === 1) return { type: 'error', code: first.code, message: first.message };
+  const listed = bad.slice(0, MAX_LISTED_TOPICS).map((r) => `${r.message} (${r.code})`);
+  const more = bad.length > MAX_LISTED_TOPICS ? `; and ${bad.length - MAX_LISTED_TOPICS} more` : '';
+  return { type: 'error', code: first.code, message: `${bad.length} topics not subscribed: ${listed.join('; ')}${more}` };
 }

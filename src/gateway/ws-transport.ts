@@ -36,6 +36,13 @@ import type { Transport } from './transport';
 const OPEN = 1;
 /** Pending bytes per socket written out at once; well under the smallest FLASHWIRE_MAX_BUFFERED_BYTES (16 KiB). */
 export const FLUSH_AT = 8 * 1024;
+/**
+ * What one control frame queued behind unwritten data costs beyond its
+ * bytes: ws writes it as a header and a payload, each a Buffer and an entry
+ * in the socket's queue. Counted toward the cut-off, so that a peer that
+ * sends pings and never reads is cut off before a million tiny pongs pile up.
+ */
+export const CONTROL_FRAME_COST = 512;
 /** Arena chunk size: a few hundred alerts. */
 const ARENA_BYTES = 256 * 1024;
 
@@ -114,6 +121,8 @@ export class WsTransport implements Transport {
   /** Set once the pending frames are not adjacent: all of them, in order. */
   private spill: Buffer[] | undefined;
   private pendingBytes = 0;
+  /** CONTROL_FRAME_COST for each control frame queued since the socket last drained. */
+  private controlCharge = 0;
 
   constructor(readonly ws: WebSocket) {
     // `_socket` is ws's own name for the connection; every ws 8 release has it.
@@ -123,7 +132,9 @@ export class WsTransport implements Transport {
 
   /** Includes frames not yet written, so the slow-reader cut-off sees them. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount + this.pendingBytes;
+    const queued = this.ws.bufferedAmount;
+    if (queued === 0) this.controlCharge = 0;
+    return queued + this.pendingBytes + this.controlCharge;
   }
 
   sendEvent(e: FeedEvent): void {
@@ -155,7 +166,19 @@ export class WsTransport implements Transport {
   sendControl(frame: ServerFrame): void {
     // Events delivered before it must reach the wire before it.
     this.flushNow();
+    this.chargeControl();
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Answers a WebSocket ping (the endpoint checks the cut-off first). */
+  sendPong(data: Buffer): void {
+    this.flushNow();
+    this.chargeControl();
+    this.ws.pong(data);
+  }
+
+  private chargeControl(): void {
+    if (this.ws.bufferedAmount > 0) this.controlCharge += CONTROL_FRAME_COST;
   }
 
   close(code: number, reason: string): void {

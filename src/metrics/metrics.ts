@@ -164,6 +164,7 @@ export const metrics = {
     registers: [registry],
   }),
   redisReconnects: new Counter({ name: 'flashwire_redis_reconnects_total', help: 'Times a Redis connection was lost and retried', labelNames: ['connection'] as const, registers: [registry] }),
+  redisLinkDrops: new Counter({ name: 'flashwire_redis_link_drops_total', help: 'Times a silent (half-open) Redis link was dropped by Flashwire so that it reconnects', labelNames: ['connection'] as const, registers: [registry] }),
 };
 
 // Series exist from the start, so rate() and absent() work before the first alert.

@@ -31,8 +31,10 @@ import type { VapidSigner } from './vapid';
 
 export interface PushSenderOptions {
   redis: Redis;
-  /** Dedicated to the blocking feed read; disconnected by stop(). */
+  /** Dedicated to the blocking feed read (opened for blocking reads: no PING watchdog); disconnected by stop(). */
   blocking: Redis;
+  /** How long after a read's block an unanswered read means the link is half-open (FLASHWIRE_REDIS_TIMEOUT_MS). */
+  linkTimeoutMs?: number;
   keys: Keys;
   log: Logger;
   store: PushSubscriptionStore;
@@ -173,7 +175,10 @@ export class PushSender {
         await this.runDueRetries();
         nextRetryCheck = Date.now() + 250;
       }
-      const events = await this.blockingFeed.read(cursor, this.pending.size ? 250 : BLOCK_MS, FEED_BATCH);
+      const events = await this.blockingFeed.readOrDrop(cursor, this.pending.size ? 250 : BLOCK_MS, FEED_BATCH, this.o.linkTimeoutMs ?? 2000, (waitedMs) => {
+        metrics.redisLinkDrops.inc({ connection: 'push-sender' });
+        this.o.log.warn({ waitedMs }, 'push sender: Redis did not answer a blocking read in time (half-open link); dropping it, resuming from the cursor');
+      });
       for (const e of events) {
         if (!this.running || !this.holding) return;
         await this.handle(e);

@@ -22,7 +22,7 @@ import { anyCovers } from '../alert/topics';
 import { eventTime, ZERO_EVENT_ID } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
-import { webhookMetrics } from '../metrics/metrics';
+import { metrics, webhookMetrics } from '../metrics/metrics';
 import type { Keys } from '../redis/keys';
 import { WebhookSender, type CallResult } from './sender';
 import { signatureHeader } from './signer';
@@ -32,8 +32,10 @@ import { newLeaseToken, type Endpoint, type WebhookStore } from './store';
 export interface EngineOptions {
   store: WebhookStore;
   redis: Redis;
-  /** A dedicated connection for the blocking tail read. */
+  /** A dedicated connection for the blocking tail read (opened for blocking reads: no PING watchdog). */
   tail: Redis;
+  /** How long after a read's block an unanswered read means the link is half-open (FLASHWIRE_REDIS_TIMEOUT_MS). */
+  linkTimeoutMs?: number;
   keys: Keys;
   log: Logger;
   retryScheduleMs: readonly number[];
@@ -293,7 +295,10 @@ export class WebhookEngine {
     }
     while (this.running) {
       try {
-        const events = await this.tailFeed.read(after, 5000, 1000);
+        const events = await this.tailFeed.readOrDrop(after, 5000, 1000, this.o.linkTimeoutMs ?? 2000, (waitedMs) => {
+          metrics.redisLinkDrops.inc({ connection: 'webhooks-tail' });
+          this.log.warn({ waitedMs }, 'webhooks tail: Redis did not answer a blocking read in time (half-open link); dropping it');
+        });
         if (events.length) {
           after = (events[events.length - 1] as FeedEvent).eventId;
           for (const r of this.runners.values()) r.poke();

@@ -13,9 +13,6 @@
  * alert scheduled or queued for ever, "add" skips validation. Retractions
  * and corrections go through the API.
  */
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ApiKeyStore } from '../../auth/api-keys';
 import type { ApiContext } from '../context';
@@ -49,7 +46,11 @@ function requireAdmin(apiKeys: ApiKeyStore) {
   };
 }
 
-export function adminRouter(ctx: Pick<ApiContext, 'apiKeys' | 'queue'>): Router {
+/** The dashboard itself; bull-board is loaded on the first admin request, not at every start (it is a large part of start-up time). */
+function boardRouter(ctx: Pick<ApiContext, 'queue'>): Router {
+  const { createBullBoard } = require('@bull-board/api') as typeof import('@bull-board/api');
+  const { BullMQAdapter } = require('@bull-board/api/bullMQAdapter') as typeof import('@bull-board/api/bullMQAdapter');
+  const { ExpressAdapter } = require('@bull-board/express') as typeof import('@bull-board/express');
   const board = new ExpressAdapter();
   board.setBasePath(ADMIN_QUEUES_PATH);
   createBullBoard({
@@ -58,7 +59,15 @@ export function adminRouter(ctx: Pick<ApiContext, 'apiKeys' | 'queue'>): Router 
     serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
     options: { uiConfig: { boardTitle: 'Flashwire queues' } },
   });
+  return board.getRouter() as Router;
+}
+
+export function adminRouter(ctx: Pick<ApiContext, 'apiKeys' | 'queue'>): Router {
+  let board: Router | undefined;
   const r = Router();
-  r.use(ADMIN_QUEUES_PATH, requireAdmin(ctx.apiKeys), board.getRouter() as Router);
+  r.use(ADMIN_QUEUES_PATH, requireAdmin(ctx.apiKeys), (req: Request, res: Response, next: NextFunction) => {
+    board ??= boardRouter(ctx);
+    board(req, res, next);
+  });
   return r;
 }
