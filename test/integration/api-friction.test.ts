@@ -58,6 +58,7 @@ describe('API frictions', () => {
     expect(topics.body.errors).toEqual([
       { path: 'topics', message: 'cannot be changed; changeable: headline, summary, url' },
       { path: 'colour', message: 'is not a known field' },
+      { path: '', message: 'must change at least one of headline, summary, url' },
     ]);
 
     await eventually(async () => (await getJson(`${svc.url}/v1/alerts/${id}`)).body.status === 'sent');
