@@ -6,6 +6,7 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.browser.json ./
 COPY config ./config
 COPY src ./src
+COPY clients/node/src ./clients/node/src
 COPY workers ./workers
 RUN npm run build && npm prune --omit=dev
 

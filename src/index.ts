@@ -3,5 +3,15 @@ export { loadSettings, type Settings } from '../config/settings';
 export { Service, type ServiceOptions } from './service';
 export * from './alert/schema';
 export * from './protocol/frames';
-export { AlertStream, StreamCredentialError, type AlertStreamOptions, type StreamEvent, type StreamState } from './clients/node/alert-stream';
-export { FlashwireApi, FlashwireApiError, type AlertDraft, type FeedPage, type ProblemDocument } from './clients/node/api-client';
+export {
+  AlertStream,
+  StreamCredentialError,
+  FlashwireApi,
+  FlashwireApiError,
+  type AlertStreamOptions,
+  type StreamEvent,
+  type StreamState,
+  type AlertDraft,
+  type FeedPage,
+  type ProblemDocument,
+} from '../clients/node/src';

@@ -27,6 +27,12 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
+export function onePid(o: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.prototype.hasOwnProperty.call(o, 'pid')) return o;
+  const { pid, ...rest } = o;
+  return { ...rest, otherPid: pid };
+}
+
 export const logContext = new AsyncLocalStorage<{ requestId: string }>();
 
 export function createLogger(level: string, name = 'flashwire'): Logger {
@@ -37,5 +43,8 @@ export function createLogger(level: string, name = 'flashwire'): Logger {
     // hostname and pid name the process (gateway N) in every line.
     base: { pid: process.pid, hostname: os.hostname() },
     mixin: () => logContext.getStore() ?? {},
+    // One `pid` per line, this process's: another process's pid in a log
+    // call (a child redis-server, a gateway worker) is kept as `otherPid`.
+    formatters: { log: onePid },
   });
 }

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       fail(`could not start the private redis-server: ${(err as Error).message}`);
     }
     target = embedded.target;
-    log.info({ dir: embedded.options.dir, pid: embedded.pid }, 'started a private redis-server (AOF persistence on)');
+    log.info({ dir: embedded.options.dir, redisPid: embedded.pid }, 'started a private redis-server (AOF persistence on)');
   }
 
   const service = new Service({

@@ -110,15 +110,24 @@ export const alertInputSchema = z
 
 export type AlertInput = z.output<typeof alertInputSchema>;
 
+/** The fields a correction may change; `null` clears summary or url. */
+export const CHANGEABLE_FIELDS = ['headline', 'summary', 'url'] as const;
+
 /** A correction (PATCH): headline, summary or url only. */
 export const alertPatchSchema = z
   .strictObject({
     headline: headlineSchema.optional(),
-    summary: summarySchema.optional(),
-    url: urlSchema.optional(),
+    summary: summarySchema.nullable().optional(),
+    url: urlSchema.nullable().optional(),
   })
   .refine((p) => p.headline !== undefined || p.summary !== undefined || p.url !== undefined, 'must change at least one of headline, summary, url');
 export type AlertPatch = z.output<typeof alertPatchSchema>;
+
+/** Fields of an alert that exist but a correction cannot change (for a clear 422). */
+export const UNCHANGEABLE_FIELDS: ReadonlySet<string> = new Set([
+  'topics', 'priority', 'sendAt', 'expiresAt', 'id', 'status', 'createdAt', 'sentAt', 'updatedAt', 'eventId', 'publishedBy', 'retraction', 'audit', 'report',
+]);
+export const UNCHANGEABLE_MESSAGE = `cannot be changed; changeable: ${CHANGEABLE_FIELDS.join(', ')}`;
 
 export const retractSchema = z.strictObject({
   reason: z

@@ -1,16 +1,35 @@
 /**
- * JSON request bodies: 415 unless the body is declared JSON, 413 past the
- * limit, 400 when it does not parse (mapped in problems.ts).
+ * JSON request bodies: 400 when there is none (say, `curl --data @file`
+ * with a file that is not there), 415 unless the body is declared JSON,
+ * 413 past the limit, 400 when it does not parse (mapped in problems.ts).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError } from './errors';
 
+const EMPTY = 'the request body is empty: send a JSON object';
+
 export function jsonBody(limitBytes: number) {
-  const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
+  const parse = express.json({
+    limit: limitBytes,
+    strict: false,
+    type: () => true,
+    // body-parser reads an empty body as {}: note the emptiness to say so.
+    verify: (req, _res, buf) => {
+      if (buf.length === 0) (req as Request & { emptyBody?: boolean }).emptyBody = true;
+    },
+  });
   return (req: Request, res: Response, next: NextFunction): void => {
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (!chunked && (length === undefined || Number(length) === 0)) throw new ApiError('empty_body', EMPTY);
     if (!req.is(['application/json', 'application/*+json'])) {
       throw new ApiError('unsupported_media_type', 'send the body as JSON with "Content-Type: application/json"');
     }
-    parse(req, res, next);
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      // A chunked body can still turn out to hold nothing.
+      if (req.body === undefined || (req as Request & { emptyBody?: boolean }).emptyBody) return next(new ApiError('empty_body', EMPTY));
+      next();
+    });
   };
 }

@@ -5,6 +5,7 @@
  */
 export const API_ERRORS = {
   malformed_json: { status: 400, title: 'Malformed JSON' },
+  empty_body: { status: 400, title: 'Empty Body' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   not_found: { status: 404, title: 'Not Found' },

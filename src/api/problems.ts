@@ -36,12 +36,16 @@ function present(input: unknown, path: readonly PropertyKey[]): boolean {
   return v !== undefined;
 }
 
+/** Says why a field the schema does not take was refused (default: not a known field). */
+export type UnknownFieldMessage = (field: string) => string;
+const notKnown: UnknownFieldMessage = () => 'is not a known field';
+
 /** Turns a zod error into the `errors` array: one entry per bad field. */
-export function fieldErrors(error: z.ZodError, input?: unknown): FieldError[] {
+export function fieldErrors(error: z.ZodError, input?: unknown, unknownField: UnknownFieldMessage = notKnown): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) out.push({ path: [...issue.path, k].join('.'), message: 'is not a known field' });
+      for (const k of issue.keys) out.push({ path: [...issue.path, k].join('.'), message: issue.path.length === 0 ? unknownField(k) : notKnown(k) });
       continue;
     }
     if (issue.code === 'invalid_type' && issue.path.length === 0) {
@@ -56,8 +60,8 @@ export function fieldErrors(error: z.ZodError, input?: unknown): FieldError[] {
   return out;
 }
 
-export function validationError(error: z.ZodError, input?: unknown): ApiError {
-  const errors = fieldErrors(error, input);
+export function validationError(error: z.ZodError, input?: unknown, unknownField?: UnknownFieldMessage): ApiError {
+  const errors = fieldErrors(error, input, unknownField);
   const names = [...new Set(errors.map((e) => e.path || 'body'))];
   return new ApiError('validation_failed', `invalid ${names.join(', ')}: ${errors.map((e) => `${e.path || 'body'} ${e.message}`).join('; ')}`, errors);
 }

@@ -3,6 +3,7 @@
  * `private/` ones need a credential that grants them.
  */
 import type { Request } from 'express';
+import { refusalOf } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
 import { bearer, CHALLENGE } from './auth';
 import type { ApiContext } from './context';
@@ -13,7 +14,7 @@ export async function readPrincipal(ctx: ApiContext, req: Request): Promise<Prin
   const secret = bearer(req);
   if (secret === undefined) return undefined;
   const p = secret ? await ctx.authenticator.authenticate(secret) : undefined;
-  if (!p) throw new ApiError('unauthorized', 'unknown, revoked or expired credential', undefined, CHALLENGE);
+  if (!p) throw new ApiError('unauthorized', refusalOf(ctx.authenticator, secret), undefined, CHALLENGE);
   return p;
 }
 

@@ -9,6 +9,17 @@ import { looksLikeJwt, type SubscriberTokens } from './subscriber-token';
 export interface Authenticator {
   /** The principal, or undefined for an unknown, revoked or expired credential. */
   authenticate(credential: string): Promise<Principal | undefined>;
+  /** Why `authenticate` refused this credential, in words fit for the caller. */
+  refusal?(credential: string): string;
+}
+
+export const UNKNOWN_CREDENTIAL = 'unknown, revoked or expired credential';
+/** Short enough for a WebSocket close reason (at most 123 bytes). */
+export const TOKENS_NOT_CONFIGURED = 'subscriber tokens are not accepted: the service runs without FLASHWIRE_JWT_SECRET';
+
+/** The message for a refused credential. */
+export function refusalOf(authenticator: Authenticator, credential: string): string {
+  return authenticator.refusal?.(credential) ?? UNKNOWN_CREDENTIAL;
 }
 
 export class KeyAuthenticator implements Authenticator {
@@ -37,5 +48,11 @@ export class CredentialAuthenticator implements Authenticator {
       if (token) return token;
     }
     return this.apiKeys.authenticate(credential);
+  }
+
+  refusal(credential: string): string {
+    // A token, well formed, to a service that has no secret to check it with.
+    if (looksLikeJwt(credential) && !this.tokens.configured) return TOKENS_NOT_CONFIGURED;
+    return UNKNOWN_CREDENTIAL;
   }
 }

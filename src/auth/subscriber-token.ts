@@ -22,6 +22,11 @@ export function looksLikeJwt(credential: string): boolean {
 export class SubscriberTokens {
   constructor(private readonly secret: string | undefined) {}
 
+  /** False when no secret is configured: every token is refused. */
+  get configured(): boolean {
+    return Boolean(this.secret);
+  }
+
   /** The principal for a valid, unexpired token; undefined for anything else. */
   verify(token: string, now: number = Date.now()): TokenPrincipal | undefined {
     // No secret configured: private topics stay closed, every token is bad.

@@ -1,9 +1,12 @@
 /**
  * One clear message for every way an API call from the CLI can fail:
  * unreachable service, refused key, validation errors listed per field.
+ * No message ever carries a credential.
  */
-import { FlashwireApi, FlashwireApiError } from '../clients/node/api-client';
+import type { Command } from 'commander';
+import { FlashwireApi, FlashwireApiError } from '../../clients/node/src';
 import { CliError } from './cli-error';
+import { serverFor } from './connection';
 
 export function describeApiError(err: unknown, what: string): CliError {
   if (!(err instanceof FlashwireApiError)) return new CliError(`${what} failed: ${(err as Error).message ?? String(err)}`);
@@ -11,7 +14,7 @@ export function describeApiError(err: unknown, what: string): CliError {
   const detail = p.detail ?? p.title ?? '';
   switch (err.status) {
     case 0:
-      return new CliError(`${detail} (is the service running? set --url or FLASHWIRE_URL)`, 3);
+      return new CliError(`${detail} (is the service running? set --server or FLASHWIRE_SERVER)`, 3);
     case 401:
       return new CliError(`${what} failed: the key was refused (401${detail ? `: ${detail}` : ''}); pass a valid key with --key or FLASHWIRE_KEY`);
     case 403:
@@ -24,10 +27,9 @@ export function describeApiError(err: unknown, what: string): CliError {
   }
 }
 
-/** The API client for a command: `--url` from the program, the key from --key or FLASHWIRE_KEY. */
-export function apiFor(cmd: { parent: { opts(): Record<string, unknown> } | null }, key: string | undefined): FlashwireApi {
-  const url = String(cmd.parent?.opts().url ?? 'http://localhost:8080');
-  return new FlashwireApi(url, key);
+/** The API client for a command: the server from --server or FLASHWIRE_SERVER, the key given. */
+export function apiFor(cmd: Command, key: string | undefined): FlashwireApi {
+  return new FlashwireApi({ url: serverFor(cmd, key).toString(), key });
 }
 
 export async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {

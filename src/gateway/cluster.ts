@@ -32,7 +32,7 @@ export function startClusterPrimary(settings: Settings, log: Logger): boolean {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    log.error({ pid: worker.process.pid, code, signal }, 'gateway process died; starting another');
+    log.error({ workerPid: worker.process.pid, code, signal }, 'gateway process died; starting another');
     // A worker that dies at once would otherwise be restarted in a tight loop.
     setTimeout(fork, 1000).unref();
   });

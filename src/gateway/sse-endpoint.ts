@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseTopicList } from '../alert/topics';
-import type { Authenticator } from '../auth/authenticator';
+import { TOKENS_NOT_CONFIGURED, type Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
 import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
@@ -85,7 +85,7 @@ export class SseEndpoint {
       } catch {
         return refuse(res, 503, 'Service Unavailable', 'cannot check credentials now; retry later', {}, { 'Retry-After': '1' });
       }
-      if (!principal) return refuse(res, 401, 'Unauthorized', 'the credential is unknown, revoked or expired', {}, { 'WWW-Authenticate': 'Bearer' });
+      if (!principal) return refuse(res, 401, 'Unauthorized', this.authenticator.refusal?.(credential) === TOKENS_NOT_CONFIGURED ? TOKENS_NOT_CONFIGURED : 'the credential is unknown, revoked or expired', {}, { 'WWW-Authenticate': 'Bearer' });
     }
 
     const requested = parseTopicList(url.searchParams.get('topics'));

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { parseTopicList } from '../alert/topics';
-import type { Authenticator } from '../auth/authenticator';
+import { TOKENS_NOT_CONFIGURED, type Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
 import { CLOSE, type ClientFrame } from '../protocol/frames';
 import { grant, type Refusal } from './access';
@@ -154,7 +154,7 @@ export class WsEndpoint {
         return;
       }
       if (!principal) {
-        ws.close(CLOSE.badCredential, 'bad or expired credential');
+        ws.close(CLOSE.badCredential, credential && this.authenticator.refusal?.(credential) === TOKENS_NOT_CONFIGURED ? TOKENS_NOT_CONFIGURED : 'bad or expired credential');
         return;
       }
     }

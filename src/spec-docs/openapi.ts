@@ -4,12 +4,18 @@
  * answers by (src/alert/schema.ts, src/protocol/frames.ts, src/api/problems.ts).
  */
 import { z } from 'zod';
-import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema } from '../alert/schema';
+import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema, STATUSES } from '../alert/schema';
 import { audienceCountSchema, dryRunSchema } from '../store/audience';
 import { problemSchema } from '../api/problems';
 import { pushKeySchema, pushSubscribeSchema, pushSubscriptionResourceSchema, pushUnsubscribeSchema } from '../push/schema';
 import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
 import { jsonSchema, type JsonSchema } from './json-schema';
+
+/** GET /v1/alerts' answer: newest first, `next` the cursor for the page after. */
+export const alertPageSchema = z.object({
+  alerts: z.array(alertResourceSchema),
+  next: z.string().nullable(),
+});
 
 /** GET /v1/feed's answer (SPEC.md "HTTP API"). */
 export const feedPageSchema = z.object({
@@ -35,16 +41,19 @@ const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the alert id (a ULID)' };
 const publish = [{ bearer: [] }];
-const publishErrors = {
-  '400': problem('malformed JSON'),
+const unavailable = { '503': problem('Redis cannot be reached; nothing was changed, retry shortly'), '500': problem('an unexpected error (logged)') };
+const bodyErrors = {
+  '400': problem('the body is empty or not valid JSON'),
   '401': problem('no or unknown key (a subscriber token is not an API key)'),
   '403': problem('the key lacks the publish scope'),
   '413': problem('body larger than 64 KiB'),
   '415': problem('body is not JSON'),
   '422': problem('validation failed: `errors` names every bad field as { path, message }'),
   '429': problem('write rate of the key exceeded (posts, corrections and retractions together); see Retry-After'),
+  ...unavailable,
   '503': problem('Redis cannot be reached, or is out of memory; nothing was accepted'),
 };
+const publishErrors = { ...bodyErrors, '429': problem('publish rate exceeded; see Retry-After') };
 
 export function buildOpenApi(version = '0.1.0'): JsonSchema {
   const text = { headline: { min: 1, max: LIMITS.headlineMax }, summary: { max: LIMITS.summaryMax } };
@@ -59,7 +68,12 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/' }],
-    tags: [{ name: 'alerts' }, { name: 'feed' }, { name: 'push' }, { name: 'operations' }],
+    tags: [
+      { name: 'alerts', description: 'post, list, read, correct and retract alerts' },
+      { name: 'feed', description: 'the ordered log of events, for polling and catching up' },
+      { name: 'push', description: 'Web Push: the VAPID key and browser subscriptions' },
+      { name: 'operations', description: 'health, readiness and metrics' },
+    ],
     paths: {
       '/v1/alerts': {
         post: {
@@ -86,6 +100,25 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
             ...publishErrors,
           },
         },
+        get: {
+          tags: ['alerts'],
+          operationId: 'listAlerts',
+          summary: 'Alerts newest first, with a cursor',
+          description: 'Any API key. Private alerts are listed exactly where GET /v1/alerts/{id} would show them to the caller.',
+          security: [{ bearer: [] }],
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string', enum: [...STATUSES] }, description: 'only alerts with this status' },
+            { name: 'topic', in: 'query', schema: { type: 'string' }, description: 'only alerts a subscription to this topic receives (`*`: every public topic)' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+            { name: 'after', in: 'query', schema: { type: 'string' }, description: 'an alert id: the `next` of the previous page' },
+          ],
+          responses: {
+            '200': { description: 'a page of alerts', content: json('AlertPage') },
+            '401': problem('no API key, an unknown one, or a subscriber token'),
+            '422': problem('bad status, topic, limit or cursor'),
+            ...unavailable,
+          },
+        },
       },
       '/v1/alerts/{id}': {
         parameters: [idParam],
@@ -95,15 +128,21 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           summary: 'The alert with its status and delivery report',
           description: 'Public topics need no credential; private/ ones need a subscriber token or a subscribe key, else 404.',
           security: [{}, { bearer: [] }],
-          responses: { '200': { description: 'the alert', content: json('Alert') }, '404': problem('no such alert, or not readable by the caller') },
+          responses: {
+            '200': { description: 'the alert', content: json('Alert') },
+            '401': problem('a credential was sent but is unknown, revoked or expired'),
+            '404': problem('no such alert, or not readable by the caller'),
+            ...unavailable,
+          },
         },
         patch: {
           tags: ['alerts'],
           operationId: 'correctAlert',
           summary: 'Correct headline, summary or url; a sent alert emits an `update` event',
+          description: '`null` clears summary or url. Any other field of the alert is a 422: it cannot be changed.',
           security: publish,
           requestBody: { required: true, content: json('AlertPatch') },
-          responses: { '200': { description: 'the corrected alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('the alert is retracted or expired'), ...publishErrors },
+          responses: { '200': { description: 'the corrected alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('the alert is retracted or expired'), ...bodyErrors },
         },
       },
       '/v1/alerts/{id}/retract': {
@@ -114,7 +153,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           summary: 'Withdraw an alert; a sent one emits a `retract` event, a scheduled one is never sent',
           security: publish,
           requestBody: { required: true, content: json('RetractRequest') },
-          responses: { '200': { description: 'the retracted alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('already retracted'), ...publishErrors },
+          responses: { '200': { description: 'the retracted alert', content: json('Alert') }, '404': problem('no such alert'), '409': problem('already retracted'), ...bodyErrors },
         },
       },
       '/v1/alerts/{id}/approve': {
@@ -172,6 +211,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
             '403': problem('credential does not grant the topic'),
             '422': problem('bad limit, last or cursor'),
             '429': problem('anonymous polls from this address exceeded their rate; see Retry-After'),
+            ...unavailable,
           },
         },
       },
@@ -209,7 +249,13 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
         get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable; on an API process, with room for writes)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached, or is out of memory') } },
       },
       '/metrics': {
-        get: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics', security: [{}, { bearer: [] }], responses: { '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+        get: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics', security: [{}, { bearer: [] }],
+          description: 'Open, unless FLASHWIRE_METRICS_KEY is set: then that key is needed as a bearer credential.',
+          responses: {
+            '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': { description: 'FLASHWIRE_METRICS_KEY is set and was not presented', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
+        },
       },
     },
     components: {
@@ -224,6 +270,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
         Audience: jsonSchema(audienceCountSchema, 'output'),
         DryRun: jsonSchema(dryRunSchema, 'output'),
         Alert: jsonSchema(alertResourceSchema, 'output'),
+        AlertPage: jsonSchema(alertPageSchema, 'output'),
         FeedPage: jsonSchema(feedPageSchema, 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
         PushKey: jsonSchema(pushKeySchema, 'output'),

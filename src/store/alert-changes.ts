@@ -52,13 +52,20 @@ export class AlertChanges {
     return this.apply(id, (rec) => {
       const status = effectiveStatus(rec);
       if (status === 'retracted' || status === 'expired' || status === 'rejected') return { kind: 'conflict', status };
-      const changed = PATCHABLE.filter((f) => patch[f] !== undefined && patch[f] !== rec[f]);
+      // `null` clears a field: stored as '' (the script only sets fields), read back as absent.
+      const wanted = (f: (typeof PATCHABLE)[number]) => (patch[f] === null ? undefined : patch[f]);
+      const changed = PATCHABLE.filter((f) => patch[f] !== undefined && wanted(f) !== rec[f]);
       // Nothing new (a retried PATCH, say): nothing to tell readers.
       if (changed.length === 0) return { kind: 'done', record: rec };
       const at = new Date().toISOString();
       const next: AlertRecord = { ...rec, audit: [...rec.audit, { action: 'corrected', by, at, fields: [...changed] }] };
       const fields: Record<string, string> = {};
-      for (const f of changed) fields[f] = next[f] = patch[f] as string;
+      for (const f of changed) {
+        const v = wanted(f);
+        if (v === undefined && f !== 'headline') delete next[f];
+        else next[f] = v as string;
+        fields[f] = v ?? '';
+      }
       // A correction before the send is just the alert readers will get.
       const sent = rec.status === 'sent';
       if (sent) fields.updatedAt = next.updatedAt = at;

@@ -96,7 +96,8 @@ export function toHash(rec: AlertRecord): Record<string, string> {
 function fromHash(h: Record<string, string>): AlertRecord | undefined {
   if (!h.id || !h.status) return undefined;
   const rec: Record<string, unknown> = { topics: JSON.parse(h.topics ?? '[]'), audit: JSON.parse(h.audit ?? '[]') };
-  for (const f of STRING_FIELDS) if (h[f] !== undefined) rec[f] = h[f];
+  // A summary or url cleared by a correction is stored as ''.
+  for (const f of STRING_FIELDS) if (h[f] !== undefined && !(h[f] === '' && (f === 'summary' || f === 'url'))) rec[f] = h[f];
   return rec as unknown as AlertRecord;
 }
 

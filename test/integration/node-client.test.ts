@@ -4,9 +4,10 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { AlertStream, StreamCredentialError, type StreamEvent } from '../../src/clients/node/alert-stream';
-import { FlashwireApi, FlashwireApiError } from '../../src/clients/node/api-client';
+import { WebSocketServer } from 'ws';
+import { AlertStream, FlashwireApi, FlashwireApiError, StreamCredentialError, type StreamEvent } from '../../clients/node/src';
 import { FIXTURE, eventually, sleep } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
@@ -26,7 +27,7 @@ describe('the Node client', () => {
     redis = await startRedis();
     api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000' });
     gateway = await startGateway();
-    client = new FlashwireApi(api.url, PUBLISH_KEY);
+    client = new FlashwireApi({ url: api.url, key: PUBLISH_KEY });
   });
   afterAll(async () => {
     await gateway?.stop();
@@ -35,16 +36,26 @@ describe('the Node client', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Reads `n` events from the stream (then leaves the loop with break). */
+  /** Reads `n` events from the stream, acknowledges the last, then leaves the loop with break. */
   async function take(stream: AlertStream, n: number, each?: (e: StreamEvent) => Promise<void>): Promise<StreamEvent[]> {
     const got: StreamEvent[] = [];
     if (n === 0) return got;
     for await (const e of stream) {
       if (each) await each(e);
       got.push(e);
-      if (got.length === n) break;
+      if (got.length === n) {
+        await stream.ack();
+        break;
+      }
     }
     return got;
+  }
+
+  function cursorIn(file: string) {
+    return {
+      loadEventId: () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined),
+      saveEventId: (id: string) => fs.writeFileSync(file, id),
+    };
   }
 
   const ids = (events: StreamEvent[]) => events.map((e) => (e.type === 'retract' ? `retract:${e.id}` : e.type === 'resync' ? 'resync' : `${e.type}:${e.alert.id}`));
@@ -104,20 +115,14 @@ describe('the Node client', () => {
     expect(ids(await thirdRun)).toEqual([`alert:${posted[8]}`]);
   });
 
-  it('delivers again after a restart an event whose handler failed and called redeliverCurrent', async () => {
-    const cursorFile = path.join(dir, 'cursor-failing');
-    const persisted = {
-      loadEventId: () => (fs.existsSync(cursorFile) ? fs.readFileSync(cursorFile, 'utf8') : undefined),
-      saveEventId: (id: string) => fs.writeFileSync(cursorFile, id),
-    };
+  it('never saves an event whose handler threw: after a restart it comes again', async () => {
+    const persisted = cursorIn(path.join(dir, 'cursor-failing'));
     const first = new AlertStream({ url: gateway.url, topics: ['failing'], ...persisted });
     const posted: string[] = [];
     const run = (async () => {
       for await (const e of first) {
-        if (e.type === 'alert' && e.alert.headline === 'fails') {
-          first.redeliverCurrent();
-          throw new Error('webhook down');
-        }
+        // A webhook relay whose host is down: fetch throws, the loop is left by the throw.
+        if (e.type === 'alert' && e.alert.headline === 'fails') throw new Error('webhook down');
       }
     })();
     await eventually(() => first.stats.connections === 1);
@@ -125,6 +130,63 @@ describe('the Node client', () => {
     await expect(run).rejects.toThrow('webhook down');
     const second = new AlertStream({ url: gateway.url, topics: ['failing'], ...persisted });
     expect(ids(await take(second, 2))).toEqual([`alert:${posted[1]}`, `alert:${posted[2]}`]);
+  });
+
+  it('leaving the loop with break saves only what was acknowledged', async () => {
+    const file = path.join(dir, 'cursor-break');
+    const persisted = cursorIn(file);
+    const posted: string[] = [];
+    const first = new AlertStream({ url: gateway.url, topics: ['breaking'], ...persisted });
+    const run = (async () => {
+      let n = 0;
+      for await (const e of first) {
+        void e;
+        if (++n === 1) await first.ack(); // the first is done and saved at once
+        if (n === 2) break; // the second was never acknowledged
+      }
+    })();
+    await eventually(() => first.stats.connections === 1);
+    for (const h of ['one', 'two', 'three']) posted.push((await client.send({ headline: h, topics: ['breaking'] })).id);
+    await run;
+    expect(fs.readFileSync(file, 'utf8')).toBe((await client.get(posted[0]!)).eventId);
+    const second = new AlertStream({ url: gateway.url, topics: ['breaking'], ...persisted });
+    expect(ids(await take(second, 2))).toEqual([`alert:${posted[1]}`, `alert:${posted[2]}`]);
+  });
+
+  it('forgets its cursor on resync: the events that follow are not taken for repeats, and it resumes from them', async () => {
+    // A gateway that cannot honour the cursor (one from another feed, far
+    // ahead of this one): welcome, resync, then live events with lower ids.
+    // A small real WebSocket server plays it, so the client is tested alone.
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const asked: (string | null)[] = [];
+    const alert = (eventId: string, headline: string) => JSON.stringify({ type: 'alert', eventId, alert: { id: headline, headline, topics: ['x'], priority: 'urgent', createdAt: new Date().toISOString() } });
+    server.on('connection', (ws, req) => {
+      const since = new URL(req.url ?? '/', url).searchParams.get('since');
+      asked.push(since);
+      ws.send(JSON.stringify({ type: 'welcome', connectionId: 'c', heartbeatMs: 25000, topics: ['x'], resumed: false }));
+      if (asked.length === 1) {
+        ws.send(JSON.stringify({ type: 'resync', reason: 'unknown_since' }));
+        ws.send(alert('5-0', 'first after resync'));
+        ws.close(1001, 'going away'); // the client must resume from 5-0, not the old cursor
+      } else {
+        ws.send(alert('6-0', 'second'));
+      }
+    });
+    const file = path.join(dir, 'cursor-resync');
+    fs.writeFileSync(file, '99999999999999-0');
+    try {
+      const stream = new AlertStream({ url, topics: ['x'], initialDelayMs: 20, ...cursorIn(file) });
+      const events = await take(stream, 3);
+      expect(events.map((e) => (e.type === 'resync' ? `resync:${e.reason}` : `${e.type}:${e.eventId}`))).toEqual(['resync:unknown_since', 'alert:5-0', 'alert:6-0']);
+      expect(asked).toEqual(['99999999999999-0', '5-0']);
+      expect(fs.readFileSync(file, 'utf8')).toBe('6-0');
+      expect(stream.stats.resyncs).toBe(1);
+    } finally {
+      for (const c of server.clients) c.terminate();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('reconnects by itself when the gateway restarts and misses nothing', async () => {
@@ -175,7 +237,22 @@ describe('the Node client', () => {
     expect(bad).toBeInstanceOf(FlashwireApiError);
     expect((bad as FlashwireApiError).status).toBe(422);
     expect((bad as FlashwireApiError).problem.errors?.map((e) => e.path).sort()).toEqual(['headline', 'topics.0']);
-    const down = await new FlashwireApi('http://127.0.0.1:1').get('x').catch((e: unknown) => e);
+    const down = await new FlashwireApi({ url: 'http://127.0.0.1:1' }).get('x').catch((e: unknown) => e);
     expect((down as FlashwireApiError).status).toBe(0);
+  });
+
+  it('FlashwireApi takes the same options object as AlertStream, and says so when given anything else', async () => {
+    const options = { url: gateway.url.replace('127.0.0.1', 'localhost'), key: PUBLISH_KEY };
+    const viaGateway = new FlashwireApi({ ...options, url: api.url });
+    const stream = new AlertStream({ ...options, topics: ['options'] });
+    const reading = take(stream, 1);
+    await eventually(() => stream.stats.connections === 1);
+    const sent = await viaGateway.send({ headline: 'same options', topics: ['options'] });
+    expect(ids(await reading)).toEqual([`alert:${sent.id}`]);
+    const listed = await viaGateway.list({ topic: 'options', limit: 1 });
+    expect(listed.alerts.map((a) => a.id)).toEqual([sent.id]);
+    expect(() => new FlashwireApi(api.url as never)).toThrow('FlashwireApi takes an options object: new FlashwireApi({ url, key })');
+    expect(() => new FlashwireApi({ url: 'not a url' })).toThrow('url must be an absolute http(s) or ws(s) URL');
+    expect(() => new AlertStream({ url: '' })).toThrow('url must be the service address');
   });
 });

@@ -5,13 +5,18 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { newAlertId, ALERT_ID_PATTERN } from '../../alert/ids';
-import { alertInputSchema, alertPatchSchema, rejectSchema, retractSchema } from '../../alert/schema';
+import { alertInputSchema, alertPatchSchema, rejectSchema, retractSchema, UNCHANGEABLE_FIELDS, UNCHANGEABLE_MESSAGE } from '../../alert/schema';
+import { covers, isPrivateTopic, isValidSubscription } from '../../alert/topics';
+import { STATUSES, type AlertResource } from '../../alert/schema';
+import type { Principal } from '../../auth/principal';
+import { looksLikeJwt } from '../../auth/subscriber-token';
 import { failpoint } from '../../faults/failpoint';
 import { metrics } from '../../metrics/metrics';
 import { enqueueApprovalTimeout, enqueueSend } from '../../queue/alert-queue';
 import type { ChangeOutcome } from '../../store/alert-changes';
+import { listAlerts } from '../../store/alert-list';
 import { newRecord, toResource, type AlertRecord } from '../../store/alert-store';
-import { requireKey } from '../auth';
+import { bearer, CHALLENGE, requireKey } from '../auth';
 import { jsonBody } from '../body';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
@@ -29,6 +34,47 @@ function alertIdParam(req: Request): string {
   const id = String(req.params.id);
   if (!ALERT_ID_PATTERN.test(id)) throw new ApiError('not_found', `no alert ${id}`);
   return id;
+}
+
+/**
+ * Whether the caller may see this alert: the one check behind both
+ * GET /v1/alerts/{id} and the listing, so the two can never disagree.
+ */
+/** The one visibility rule, as GET /v1/alerts/{id} applies it: the publishing key sees its own private alerts too. */
+function maySee(principal: Principal | undefined, alert: AlertResource): boolean {
+  return mayReadAlert(principal, alert.topics, alert.publishedBy);
+}
+
+interface ListParams {
+  status?: string;
+  topic?: string;
+  limit: number;
+  after?: string;
+}
+
+function listParams(req: Request): ListParams {
+  const one = (name: string): string | undefined => {
+    const v = req.query[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw validationFailed([{ path: name, message: 'must be given once' }]);
+    return v;
+  };
+  const errors: { path: string; message: string }[] = [];
+  const status = one('status');
+  if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) errors.push({ path: 'status', message: `must be one of ${STATUSES.join(', ')}` });
+  const topic = one('topic');
+  if (topic !== undefined && !isValidSubscription(topic)) errors.push({ path: 'topic', message: 'must be a topic (e.g. europe/ukraine) or *' });
+  const rawLimit = one('limit');
+  const limit = rawLimit === undefined ? 20 : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100 || (rawLimit !== undefined && !/^\d+$/.test(rawLimit))) errors.push({ path: 'limit', message: 'must be an integer from 1 to 100' });
+  const after = one('after');
+  if (after !== undefined && !ALERT_ID_PATTERN.test(after)) errors.push({ path: 'after', message: 'must be an alert id (the "next" of the previous page)' });
+  if (errors.length) throw validationFailed(errors);
+  return { status, topic, limit, after };
+}
+
+function validationFailed(errors: { path: string; message: string }[]): ApiError {
+  return new ApiError('validation_failed', `invalid ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors);
 }
 
 export function alertsRouter(ctx: ApiContext): Router {
@@ -91,15 +137,32 @@ export function alertsRouter(ctx: ApiContext): Router {
     const principal = await readPrincipal(ctx, req);
     const alert = await ctx.alerts.resource(id);
     // An alert the caller may not read is a 404, never a hint that it exists.
-    if (!alert || !mayReadAlert(principal, alert.topics, alert.publishedBy)) throw new ApiError('not_found', `no alert ${id}`);
+    if (!alert || !maySee(principal, alert)) throw new ApiError('not_found', `no alert ${id}`);
     res.json(alert);
+  });
+
+  // Any of the newsroom's API keys may list; private alerts only as above.
+  r.get('/v1/alerts', async (req: Request, res: Response) => {
+    const secret = bearer(req);
+    if (!secret) throw new ApiError('unauthorized', 'listing alerts needs an API key as "Authorization: Bearer KEY"', undefined, CHALLENGE);
+    const principal = await ctx.apiKeys.authenticate(secret);
+    if (!principal) {
+      throw new ApiError('unauthorized', looksLikeJwt(secret) ? 'a subscriber token cannot list alerts; send an API key' : 'unknown or revoked API key', undefined, CHALLENGE);
+    }
+    const q = listParams(req);
+    const page = await listAlerts(ctx.redis, ctx.keys, ctx.alerts, {
+      limit: q.limit,
+      after: q.after,
+      accept: (a) => maySee(principal, a) && (q.status === undefined || a.status === q.status) && (q.topic === undefined || a.topics.some((t) => covers(q.topic!, t))),
+    });
+    res.json(page);
   });
 
   // Corrections and retractions are writes to the feed too: the same per-key limit as posting.
   r.patch('/v1/alerts/:id', publish, rateLimit, body, async (req: Request, res: Response) => {
     const id = alertIdParam(req);
     const parsed = alertPatchSchema.safeParse(req.body);
-    if (!parsed.success) throw validationError(parsed.error, req.body);
+    if (!parsed.success) throw validationError(parsed.error, req.body, (f) => (UNCHANGEABLE_FIELDS.has(f) ? UNCHANGEABLE_MESSAGE : 'is not a known field'));
     const out = await ctx.changes.correct(id, parsed.data, publisherName(req));
     await answerChange(ctx, res, id, out, 'corrected');
   });

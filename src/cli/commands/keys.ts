@@ -54,11 +54,13 @@ export function registerKeys(program: Command): void {
     .requiredOption('--name <name>', 'a name for the key, e.g. newsdesk or mobile-backend')
     .option('--scopes <scopes>', 'comma list of publish, subscribe, admin, approve', 'publish')
     .option('--json', 'print {"name","scopes","secret"} as JSON')
-    .action((opts: { name: string; scopes: string; json?: boolean }) =>
+    .option('-q, --quiet', 'print only the secret, e.g. export FLASHWIRE_KEY=$(npx flashwire keys create --name newsdesk -q)')
+    .action((opts: { name: string; scopes: string; json?: boolean; quiet?: boolean }) =>
       withStore(async (store) => {
         // Bad names, scopes or a duplicate name are plain errors: main prints the message.
         const { secret, key } = await store.create(opts.name, parseScopes(opts.scopes));
         if (opts.json) process.stdout.write(JSON.stringify({ name: key.name, scopes: key.scopes, secret }) + '\n');
+        else if (opts.quiet) process.stdout.write(secret + '\n');
         else process.stdout.write(`Created key "${key.name}" (scopes: ${key.scopes.join(', ')}). Its secret is shown only this once:\n\n  ${secret}\n\n`);
       }),
     );

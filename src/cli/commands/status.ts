@@ -1,16 +1,18 @@
 /** `flashwire status ID`: an alert's status and delivery report. */
 import type { Command } from 'commander';
 import { apiFor, call } from '../api-errors';
+import { keyOf } from '../connection';
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
     .description("show an alert's status and delivery report")
     .argument('<id>', 'the alert id printed by send')
-    .option('--key <key>', 'a subscribe key or subscriber token, for private/ topics (default: $FLASHWIRE_KEY)', process.env.FLASHWIRE_KEY)
+    .option('--key <key>', 'an API key or subscriber token, for private/ topics (default: the FLASHWIRE_KEY environment variable)')
     .option('--json', 'print the alert as JSON')
     .action(async (id: string, o: { key?: string; json?: boolean }, cmd: Command) => {
-      const a = await call('status', () => apiFor(cmd, o.key).get(id));
+      const api = apiFor(cmd, keyOf(o));
+      const a = await call('status', () => api.get(id));
       if (o.json) {
         process.stdout.write(JSON.stringify(a, null, 2) + '\n');
         return;

@@ -1,40 +1,37 @@
 /**
- * `flashwire tail TOPICS`: prints alerts as they arrive, one line each,
- * resuming by itself with the last eventId if the connection drops.
+ * `flashwire tail TOPICS`: prints alerts as they arrive, one line each with
+ * the alert's id and send time. Built on the Node client's AlertStream, so
+ * it reconnects with the same backoff and jitter, resumes with the last
+ * eventId, and forgets that cursor when the gateway answers `resync`.
  */
 import type { Command } from 'commander';
-import WebSocket from 'ws';
+import { AlertStream, StreamCredentialError, eventTime, type StreamEvent, type WelcomeFrame } from '../../../clients/node/src';
 import { CliError } from '../cli-error';
+import { serverFor, shown } from '../connection';
 
-function streamUrl(base: string, topics: string, since: string | undefined, token: string | undefined): string {
-  const u = new URL('/v1/stream', base);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (topics) u.searchParams.set('topics', topics);
-  if (since) u.searchParams.set('since', since);
-  if (token) u.searchParams.set('token', token);
-  return u.toString();
+/** `2026-11-27 18:00:00Z`: when the event happened, not when it reached this terminal. */
+function when(iso: string | undefined, eventId: string): string {
+  const ms = iso ? Date.parse(iso) : eventTime(eventId);
+  return new Date(Number.isFinite(ms) ? ms : eventTime(eventId)).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 
-function line(frame: Record<string, any>, json: boolean): string | undefined {
-  if (json) return JSON.stringify(frame);
-  const at = new Date().toISOString().slice(11, 19);
-  switch (frame.type) {
-    case 'alert':
-      return `${at}  ${String(frame.alert.priority).toUpperCase().padEnd(8)} ${frame.alert.headline}  [${frame.alert.topics.join(', ')}]${frame.alert.url ? `  ${frame.alert.url}` : ''}`;
+export function line(e: StreamEvent): string {
+  switch (e.type) {
+    case 'alert': {
+      const a = e.alert;
+      return `${when(a.sentAt, e.eventId)}  ${a.id}  ${a.priority.toUpperCase().padEnd(8)} ${a.headline}  [${a.topics.join(', ')}]${a.url ? `  ${a.url}` : ''}`;
+    }
     case 'update':
-      return `${at}  UPDATE   ${frame.alert.headline}  (correction of ${frame.alert.id})`;
+      return `${when(e.alert.updatedAt, e.eventId)}  ${e.alert.id}  UPDATE   ${e.alert.headline}`;
     case 'retract':
-      return `${at}  RETRACT  ${frame.id}: ${frame.reason}`;
-    case 'welcome':
-      return `# connected (${frame.topics.join(', ') || 'no topics'})${frame.resumed ? ', resumed' : ''}`;
+      return `${when(undefined, e.eventId)}  ${e.id}  RETRACT  ${e.reason}`;
     case 'resync':
-      return `# resync (${frame.reason}): some alerts may have been missed; fetch /v1/feed`;
-    case 'error':
-      return `# error ${frame.code}: ${frame.message}`;
-    default:
-      return undefined;
+      return `# resync (${e.reason}): alerts may have been missed; carrying on live (GET /v1/feed has the history)`;
   }
 }
+
+/** Error frames that mean the topics asked for cannot be tailed. */
+const TOPIC_REFUSALS = new Set(['invalid_topic', 'forbidden_topic', 'too_many_topics']);
 
 export function registerTail(program: Command): void {
   program
@@ -42,46 +39,47 @@ export function registerTail(program: Command): void {
     .description('print alerts for TOPICS as they arrive (comma list; default: every public topic)')
     .argument('[topics]', 'comma list of topics, e.g. europe,world', '*')
     .option('--since <eventId>', 'replay from after this eventId first')
-    .option('--token <token>', 'subscriber token or subscribe key, for private/ topics', process.env.FLASHWIRE_TOKEN)
-    .option('--json', 'print each frame as JSON')
+    .option('--token <token>', 'subscriber token or subscribe key, for private/ topics (default: the FLASHWIRE_TOKEN environment variable)')
+    .option('--json', 'print each event as its JSON frame')
     .option('--once', 'exit after the first alert')
-    .action((topics: string, opts: { since?: string; token?: string; json?: boolean; once?: boolean }, cmd: Command) => {
-      const base = cmd.parent!.opts<{ url: string }>().url;
-      return new Promise<void>((resolve, reject) => {
-        let since = opts.since;
-        let attempt = 0;
-        let connectedOnce = false;
-        let done = false;
-        const connect = () => {
-          const ws = new WebSocket(streamUrl(base, topics, since, opts.token));
-          ws.on('open', () => {
-            attempt = 0;
-            connectedOnce = true;
-          });
-          ws.on('message', (data) => {
-            const frame = JSON.parse(String(data)) as Record<string, any>;
-            if (frame.eventId) since = frame.eventId;
-            const text = line(frame, Boolean(opts.json));
-            if (text) process.stdout.write(text + '\n');
-            if (opts.once && frame.type === 'alert') {
-              done = true;
-              ws.close();
-              resolve();
-            }
-          });
-          ws.on('error', (err) => {
-            if (!connectedOnce) reject(new CliError(`cannot reach ${base}: ${err.message}`));
-          });
-          ws.on('close', (code, reason) => {
-            if (!connectedOnce) return;
-            if (code === 4001) return reject(new CliError(`credential refused: ${String(reason)}`));
-            if (done) return;
-            const wait = Math.min(30_000, 500 * 2 ** attempt++) * (0.5 + Math.random() / 2);
-            process.stderr.write(`# disconnected (${code}); reconnecting in ${Math.round(wait)} ms\n`);
-            setTimeout(connect, wait);
-          });
-        };
-        connect();
+    .action(async (topics: string, opts: { since?: string; token?: string; json?: boolean; once?: boolean }, cmd: Command) => {
+      const token = opts.token || process.env.FLASHWIRE_TOKEN || undefined;
+      const server = serverFor(cmd, token);
+      let opened = false;
+      let failure: CliError | undefined;
+      const stream = new AlertStream({
+        url: server.toString(),
+        key: token,
+        topics: topics.split(',').map((t) => t.trim()).filter(Boolean),
+        loadEventId: () => opts.since,
+        onWelcome: (w: WelcomeFrame) => {
+          opened = true;
+          process.stderr.write(`# connected (${w.topics.join(', ') || 'no topics'})${w.resumed ? ', resumed' : ''}\n`);
+        },
+        onServerError: (f) => {
+          if (!TOPIC_REFUSALS.has(f.code)) return void process.stderr.write(`# error ${f.code}: ${f.message}\n`);
+          failure = new CliError(`tail: ${f.message} (${f.code})`);
+          stream.close();
+        },
+        onState: (state, d) => {
+          if (state !== 'reconnecting' || d.delayMs === undefined) return;
+          if (!opened) {
+            failure = new CliError(`cannot reach ${shown(server)}: ${d.reason ?? 'connection failed'} (is the service running? set --server or FLASHWIRE_SERVER)`, 3);
+            stream.close();
+            return;
+          }
+          process.stderr.write(`# disconnected (${d.reason ?? 'closed'}); reconnecting in ${d.delayMs} ms\n`);
+        },
       });
+      try {
+        for await (const e of stream) {
+          process.stdout.write((opts.json ? JSON.stringify(e) : line(e)) + '\n');
+          if (opts.once && e.type === 'alert') break;
+        }
+      } catch (err) {
+        if (err instanceof StreamCredentialError) throw new CliError(`the credential was refused: ${err.message.replace(/^the stream refused the credential: /, '')}`);
+        throw err;
+      }
+      if (failure) throw failure;
     });
 }

@@ -3,8 +3,9 @@
  * endpoints over the API, with an `admin` key (--key or FLASHWIRE_KEY).
  */
 import type { Command } from 'commander';
-import { FlashwireApiError } from '../../clients/node/api-client';
+import { FlashwireApiError } from '../../../clients/node/src/api-client';
 import { describeApiError } from '../api-errors';
+import { keyOf, serverFor } from '../connection';
 
 interface Opts {
   key?: string;
@@ -12,13 +13,8 @@ interface Opts {
 }
 
 async function request(cmd: Command, key: string | undefined, method: string, path: string, body?: unknown): Promise<any> {
-  // The program's service address, found on whichever ancestor defines it.
-  let base: string | undefined;
-  for (let c: Command | null = cmd; c && !base; c = c.parent) {
-    const o = c.opts() as Record<string, unknown>;
-    base = (o.server ?? o.url) as string | undefined;
-  }
-  const url = new URL(path, base ?? process.env.FLASHWIRE_URL ?? 'http://localhost:8080');
+  // The same address rules as every command: --server, and no key over plain http to another host.
+  const url = new URL(path, serverFor(cmd, key));
   let res: Response;
   try {
     res = await fetch(url, {
@@ -36,7 +32,7 @@ async function request(cmd: Command, key: string | undefined, method: string, pa
 }
 
 function call(what: string, cmd: Command, o: Opts, method: string, path: string, body?: unknown): Promise<any> {
-  return request(cmd, o.key, method, path, body).catch((err: unknown) => {
+  return request(cmd, keyOf(o), method, path, body).catch((err: unknown) => {
     throw describeApiError(err, what);
   });
 }
@@ -49,7 +45,7 @@ function lagText(w: { lag?: { events: number; seconds: number } }): string {
 
 export function registerWebhooks(program: Command): void {
   const wh = program.command('webhooks').description('manage webhook endpoints (signed HTTP calls of the feed; needs an admin key)');
-  const keyOpt = ['--key <key>', 'an API key with the admin scope (default: $FLASHWIRE_KEY)', process.env.FLASHWIRE_KEY] as const;
+  const keyOpt = ['--key <key>', 'an API key with the admin scope (default: the FLASHWIRE_KEY environment variable)'] as const;
 
   wh.command('add')
     .description('add an endpoint; prints its signing secret (shown only this once)')
