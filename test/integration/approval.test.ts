@@ -234,18 +234,18 @@ describe('two-person approval', () => {
   it('flashwire approve ID and flashwire reject ID --reason from the command line (npm run build first)', async () => {
     const a = await postAlert(svc.url, { headline: 'Approve me from the shell', topics: ['world'], priority: 'flash' });
     const b = await postAlert(svc.url, { headline: 'Reject me from the shell', topics: ['world'], priority: 'flash' });
-    const approved = await cli(['--url', svc.url, 'approve', a.body.id, '--key', editor]);
+    const approved = await cli(['--server', svc.url, 'approve', a.body.id, '--key', editor]);
     expect(approved.stderr).toBe('');
     expect(approved.code).toBe(0);
     expect(approved.stdout).toMatch(new RegExp(`^approved ${a.body.id} \\((queued|sent)\\)`));
     await reader.waitFor((f) => f.type === 'alert' && f.alert.id === a.body.id, 20_000);
-    const again = await cli(['--url', svc.url, 'approve', a.body.id, '--key', editor]);
+    const again = await cli(['--server', svc.url, 'approve', a.body.id, '--key', editor]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/409/);
-    const own = await cli(['--url', svc.url, 'approve', b.body.id, '--key', 'test-publish-key-0123456789abcdef']);
+    const own = await cli(['--server', svc.url, 'approve', b.body.id, '--key', 'test-publish-key-0123456789abcdef']);
     expect(own.code).not.toBe(0);
     expect(own.stderr).toMatch(/403/);
-    const rejected = await cli(['--url', svc.url, 'reject', b.body.id, '--reason', 'Not confirmed', '--key', editor]);
+    const rejected = await cli(['--server', svc.url, 'reject', b.body.id, '--reason', 'Not confirmed', '--key', editor]);
     expect(rejected.code).toBe(0);
     expect(rejected.stdout).toBe(`rejected ${b.body.id} (rejected): Not confirmed\n`);
     expect((await getJson(`${svc.url}/v1/alerts/${b.body.id}`)).body.rejection.reason).toBe('Not confirmed');
