@@ -1,12 +1,19 @@
 /**
- * JSON request bodies: 400 when there is none (say, `curl --data @file`
- * with a file that is not there), 415 unless the body is declared JSON,
+ * JSON request bodies: 415 when declared as anything but JSON, 400 when
+ * there is none (say, `curl --data @file` with a file that is not there),
  * 413 past the limit, 400 when it does not parse (mapped in problems.ts).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError } from './errors';
 
 const EMPTY = 'the request body is empty: send a JSON object';
+const NOT_JSON = 'send the body as JSON with "Content-Type: application/json"';
+
+/** application/json or application/*+json, parameters ignored. */
+function isJsonType(header: string): boolean {
+  const type = header.split(';')[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+}
 
 export function jsonBody(limitBytes: number) {
   const parse = express.json({
@@ -19,12 +26,13 @@ export function jsonBody(limitBytes: number) {
     },
   });
   return (req: Request, res: Response, next: NextFunction): void => {
+    const type = req.headers['content-type'];
+    // A body declared as something else is refused for what it is, empty or not.
+    if (type !== undefined && !isJsonType(type)) throw new ApiError('unsupported_media_type', NOT_JSON);
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (!chunked && (length === undefined || Number(length) === 0)) throw new ApiError('empty_body', EMPTY);
-    if (!req.is(['application/json', 'application/*+json'])) {
-      throw new ApiError('unsupported_media_type', 'send the body as JSON with "Content-Type: application/json"');
-    }
+    if (type === undefined) throw new ApiError('unsupported_media_type', NOT_JSON);
     parse(req, res, (err?: unknown) => {
       if (err) return next(err);
       // A chunked body can still turn out to hold nothing.

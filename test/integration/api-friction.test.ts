@@ -34,8 +34,12 @@ describe('API frictions', () => {
     expect(empty.status).toBe(400);
     expect(empty.type).toMatch(/^application\/problem\+json/);
     expect(empty.body).toMatchObject({ status: 400, title: 'Empty Body', detail: 'the request body is empty: send a JSON object' });
-    // Without a Content-Type, emptiness is still the first thing to fix.
-    expect((await send(`${svc.url}/v1/alerts`, 'POST', '')).body.detail).toBe('the request body is empty: send a JSON object');
+    // Without a Content-Type, emptiness is still the first thing to fix (bytes, not a string: fetch labels a string text/plain).
+    const untyped = await fetch(`${svc.url}/v1/alerts`, { method: 'POST', headers: { Authorization: `Bearer ${PUBLISH_KEY}` }, body: new Uint8Array(0) });
+    expect(untyped.status).toBe(400);
+    expect(((await untyped.json()) as { detail: string }).detail).toBe('the request body is empty: send a JSON object');
+    // Declared as something else, it is refused for that first, as before: 415.
+    expect((await send(`${svc.url}/v1/alerts`, 'POST', '', { 'Content-Type': 'text/plain' })).status).toBe(415);
     // Chunked with nothing in it.
     const chunked = await fetch(`${svc.url}/v1/alerts`, {
       method: 'POST',
