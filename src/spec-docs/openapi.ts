@@ -1,7 +1,8 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /v1/openapi.json.
  * Every body schema comes from the zod schema the route validates with or
- * answers by (src/alert/schema.ts, src/protocol/frames.ts, src/api/problems.ts).
+ * answers by (src/alert/schema.ts, src/protocol/frames.ts, src/api/problems.ts,
+ * src/webhooks/schema.ts).
  */
 import { z } from 'zod';
 import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema, STATUSES } from '../alert/schema';
@@ -9,6 +10,7 @@ import { audienceCountSchema, dryRunSchema } from '../store/audience';
 import { problemSchema } from '../api/problems';
 import { pushKeySchema, pushSubscribeSchema, pushSubscriptionResourceSchema, pushUnsubscribeSchema } from '../push/schema';
 import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
+import { webhookCreatedSchema, webhookCreateSchema, webhookDetailSchema, webhookListSchema, webhookReplaySchema, webhookRotatedSchema, webhookViewSchema } from '../webhooks/schema';
 import { jsonSchema, type JsonSchema } from './json-schema';
 
 /** GET /v1/alerts' answer: newest first, `next` the cursor for the page after. */
@@ -41,6 +43,7 @@ const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the alert id (a ULID)' };
 const publish = [{ bearer: [] }];
+const admin = [{ bearer: [] }];
 const unavailable = { '503': problem('Redis cannot be reached; nothing was changed, retry shortly'), '500': problem('an unexpected error (logged)') };
 const bodyErrors = {
   '400': problem('the body is empty or not valid JSON'),
@@ -54,6 +57,28 @@ const bodyErrors = {
   '503': problem('Redis cannot be reached, or is out of memory; nothing was accepted'),
 };
 const publishErrors = { ...bodyErrors, '429': problem('publish rate exceeded; see Retry-After') };
+// /v1/webhooks: an admin key on every route, no rate limit.
+const webhookIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^wh_[0-9A-HJKMNP-TV-Z]{26}$' }, description: 'the webhook endpoint id (wh_ and a ULID)' };
+const adminErrors = {
+  '401': problem('no or unknown key (a subscriber token is not an API key)'),
+  '403': problem('the key lacks the admin scope'),
+  ...unavailable,
+};
+const webhookNotFound = { '404': problem('no such webhook endpoint') };
+const webhookBodyErrors = {
+  '400': problem('the body is empty or not valid JSON'),
+  '413': problem('body larger than 64 KiB'),
+  '415': problem('body is not JSON'),
+};
+const noStore = { 'Cache-Control': { schema: { type: 'string', enum: ['no-store'] } } };
+const webhookState = (summary: string, operationId: string, description: string) => ({
+  tags: ['webhooks'],
+  operationId,
+  summary,
+  description,
+  security: admin,
+  responses: { '200': { description: 'the endpoint', content: json('Webhook') }, ...webhookNotFound, ...adminErrors },
+});
 
 export function buildOpenApi(version = '0.1.0'): JsonSchema {
   const text = { headline: { min: 1, max: LIMITS.headlineMax }, summary: { max: LIMITS.summaryMax } };
@@ -72,6 +97,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
       { name: 'alerts', description: 'post, list, read, correct and retract alerts' },
       { name: 'feed', description: 'the ordered log of events, for polling and catching up' },
       { name: 'push', description: 'Web Push: the VAPID key and browser subscriptions' },
+      { name: 'webhooks', description: 'webhook endpoints (admin key): each receives the events of its topics as signed POSTs, in feed order, at least once' },
       { name: 'operations', description: 'health, readiness and metrics' },
     ],
     paths: {
@@ -244,6 +270,85 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           responses: { '204': { description: 'gone (or never there)' }, '422': problem('no endpoint') },
         },
       },
+      '/v1/webhooks': {
+        post: {
+          tags: ['webhooks'],
+          operationId: 'createWebhook',
+          summary: 'Register a webhook endpoint; it receives events sent from now on',
+          description: 'The signing secret is in this answer only (and again at rotation). The url must resolve to public addresses unless FLASHWIRE_WEBHOOK_ALLOW_PRIVATE is true.',
+          security: admin,
+          requestBody: { required: true, content: json('WebhookCreate') },
+          responses: {
+            '201': {
+              description: 'created; the body holds the secret, shown once',
+              headers: { Location: { schema: { type: 'string' }, description: '/v1/webhooks/{id}' } },
+              content: json('WebhookCreated'),
+            },
+            ...webhookBodyErrors,
+            '422': problem('validation failed, or the url resolves to a non-public address or not at all: `errors` names every bad field as { path, message }'),
+            ...adminErrors,
+          },
+        },
+        get: {
+          tags: ['webhooks'],
+          operationId: 'listWebhooks',
+          summary: 'Every webhook endpoint with its status, cursor and lag (no secrets)',
+          security: admin,
+          responses: { '200': { description: 'the endpoints, by id', headers: noStore, content: json('WebhookList') }, ...adminErrors },
+        },
+      },
+      '/v1/webhooks/{id}': {
+        parameters: [webhookIdParam],
+        get: {
+          tags: ['webhooks'],
+          operationId: 'getWebhook',
+          summary: 'A webhook endpoint with its status, cursor, lag and last attempts (no secret)',
+          security: admin,
+          responses: { '200': { description: 'the endpoint and its last 20 attempts, newest first', headers: noStore, content: json('WebhookDetail') }, ...webhookNotFound, ...adminErrors },
+        },
+        delete: {
+          tags: ['webhooks'],
+          operationId: 'deleteWebhook',
+          summary: 'Delete a webhook endpoint: nothing more is sent to it',
+          security: admin,
+          responses: { '204': { description: 'deleted' }, ...webhookNotFound, ...adminErrors },
+        },
+      },
+      '/v1/webhooks/{id}/rotate-secret': {
+        parameters: [webhookIdParam],
+        post: {
+          tags: ['webhooks'],
+          operationId: 'rotateWebhookSecret',
+          summary: 'A new signing secret; the previous one still signs too for 24 h',
+          security: admin,
+          responses: { '200': { description: 'the endpoint and its new secret, shown once', content: json('WebhookRotated') }, ...webhookNotFound, ...adminErrors },
+        },
+      },
+      '/v1/webhooks/{id}/enable': {
+        parameters: [webhookIdParam],
+        post: webhookState('Enable a webhook endpoint: active again, its failure count reset, delivery resumes from its cursor', 'enableWebhook', 'Also the way back for an endpoint disabled after failing too long.'),
+      },
+      '/v1/webhooks/{id}/disable': {
+        parameters: [webhookIdParam],
+        post: webhookState('Disable a webhook endpoint: nothing is sent to it until it is enabled', 'disableWebhook', 'Its cursor stays: enabling it delivers what it missed.'),
+      },
+      '/v1/webhooks/{id}/replay': {
+        parameters: [webhookIdParam],
+        post: {
+          tags: ['webhooks'],
+          operationId: 'replayWebhook',
+          summary: 'Move the cursor back: the events after `from` are delivered again',
+          security: admin,
+          requestBody: { required: true, content: json('WebhookReplay') },
+          responses: {
+            '202': { description: 'the cursor is moved; delivery follows', content: json('Webhook') },
+            ...webhookBodyErrors,
+            ...webhookNotFound,
+            '422': problem('`from` is not an eventId, or is after the newest event'),
+            ...adminErrors,
+          },
+        },
+      },
       '/healthz': { get: { tags: ['operations'], operationId: 'health', summary: 'Alive', security: [{}], responses: { '200': { description: 'alive' } } } },
       '/readyz': {
         get: { tags: ['operations'], operationId: 'ready', summary: 'Ready (Redis reachable; on an API process, with room for writes)', security: [{}], responses: { '200': { description: 'ready' }, '503': problem('Redis cannot be reached, or is out of memory') } },
@@ -277,6 +382,13 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
         PushSubscribe: jsonSchema(pushSubscribeSchema, 'input'),
         PushUnsubscribe: jsonSchema(pushUnsubscribeSchema, 'input'),
         PushSubscription: jsonSchema(pushSubscriptionResourceSchema, 'output'),
+        WebhookCreate: jsonSchema(webhookCreateSchema, 'input'),
+        WebhookReplay: jsonSchema(webhookReplaySchema, 'input'),
+        Webhook: jsonSchema(webhookViewSchema, 'output'),
+        WebhookDetail: jsonSchema(webhookDetailSchema, 'output'),
+        WebhookCreated: jsonSchema(webhookCreatedSchema, 'output'),
+        WebhookRotated: jsonSchema(webhookRotatedSchema, 'output'),
+        WebhookList: jsonSchema(webhookListSchema, 'output'),
       },
     },
   };

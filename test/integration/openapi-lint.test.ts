@@ -15,6 +15,7 @@ import { postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { JWT_SECRET, PUBLISH_KEY } from '../helpers/settings';
+import { createAdminKey } from '../helpers/webhooks';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -46,6 +47,7 @@ describe('the OpenAPI document', () => {
     for (const [p, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         if (method === 'parameters' || p === '/healthz' || p === '/readyz') continue;
+        if (p === '/v1/push/key') continue; // a public constant (the VAPID key): no input, no credential, so no 4xx to answer
         expect({ op: `${method} ${p}`, has4xx: Object.keys(op.responses ?? {}).some((s) => s.startsWith('4')) }).toEqual({ op: `${method} ${p}`, has4xx: true });
       }
     }
@@ -69,6 +71,13 @@ describe('the OpenAPI document', () => {
       const key = { Authorization: `Bearer ${PUBLISH_KEY}` };
       const json = { ...key, 'Content-Type': 'application/json' };
       const token = `Bearer ${SubscriberTokens.sign(JWT_SECRET, ['world'], 3600)}`;
+      const admin = { Authorization: `Bearer ${await createAdminKey(redis.url, svc.prefix)}` };
+      const adminJson = { ...admin, 'Content-Type': 'application/json' };
+      // A public address literal: no DNS, and never called (the endpoint is disabled before any event is due).
+      const hook = await fetch(`${svc.url}/v1/webhooks`, { method: 'POST', headers: adminJson, body: JSON.stringify({ url: 'https://93.184.215.14/hook', topics: ['world'] }) });
+      expect(hook.status).toBe(201);
+      const wh = ((await hook.json()) as { id: string }).id;
+      const noHook = '/v1/webhooks/wh_01ARZ3NDEKTSV4RRFFQ69G5FAV';
       const cases: [string, string, string, RequestInit, number][] = [
         ['post', '/v1/alerts', '/v1/alerts', { headers: json, body: '' }, 400],
         ['post', '/v1/alerts', '/v1/alerts', { headers: json, body: '{' }, 400],
@@ -93,6 +102,39 @@ describe('the OpenAPI document', () => {
         ['get', '/v1/feed', '/v1/feed?topics=private/x', {}, 401],
         ['get', '/v1/feed', '/v1/feed?topics=private/x', { headers: { Authorization: token } }, 403],
         ['get', '/v1/feed', '/v1/feed?limit=0', {}, 422],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: adminJson, body: '' }, 400],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: adminJson, body: '{' }, 400],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: { 'Content-Type': 'application/json' }, body: '{}' }, 401],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: json, body: '{}' }, 403],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: admin, body: 'x' }, 415],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: adminJson, body: JSON.stringify({ url: 'x'.repeat(70_000) }) }, 413],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: adminJson, body: '{}' }, 422],
+        ['post', '/v1/webhooks', '/v1/webhooks', { headers: adminJson, body: JSON.stringify({ url: 'http://127.0.0.1/hook', topics: ['world'] }) }, 422],
+        ['get', '/v1/webhooks', '/v1/webhooks', { headers: admin }, 200],
+        ['get', '/v1/webhooks', '/v1/webhooks', {}, 401],
+        ['get', '/v1/webhooks', '/v1/webhooks', { headers: key }, 403],
+        ['get', '/v1/webhooks/{id}', `/v1/webhooks/${wh}`, { headers: admin }, 200],
+        ['get', '/v1/webhooks/{id}', `/v1/webhooks/${wh}`, { headers: { Authorization: token } }, 401],
+        ['get', '/v1/webhooks/{id}', noHook, { headers: admin }, 404],
+        ['get', '/v1/webhooks/{id}', '/v1/webhooks/not-an-id', { headers: admin }, 404],
+        ['post', '/v1/webhooks/{id}/rotate-secret', `/v1/webhooks/${wh}/rotate-secret`, { headers: admin }, 200],
+        ['post', '/v1/webhooks/{id}/rotate-secret', noHook + '/rotate-secret', { headers: admin }, 404],
+        ['post', '/v1/webhooks/{id}/rotate-secret', `/v1/webhooks/${wh}/rotate-secret`, { headers: key }, 403],
+        ['post', '/v1/webhooks/{id}/enable', `/v1/webhooks/${wh}/enable`, { headers: admin }, 200],
+        ['post', '/v1/webhooks/{id}/enable', `/v1/webhooks/${wh}/enable`, {}, 401],
+        // Disabled before the replay, so it sends nothing anywhere.
+        ['post', '/v1/webhooks/{id}/disable', `/v1/webhooks/${wh}/disable`, { headers: admin }, 200],
+        ['post', '/v1/webhooks/{id}/disable', noHook + '/disable', { headers: admin }, 404],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: adminJson, body: JSON.stringify({ from: '0-0' }) }, 202],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: adminJson, body: JSON.stringify({ from: 'yesterday' }) }, 422],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: adminJson, body: JSON.stringify({ from: '99999999999999-0' }) }, 422],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: adminJson, body: '' }, 400],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: admin, body: 'x' }, 415],
+        ['post', '/v1/webhooks/{id}/replay', `/v1/webhooks/${wh}/replay`, { headers: adminJson, body: JSON.stringify({ from: 'x'.repeat(70_000) }) }, 413],
+        ['post', '/v1/webhooks/{id}/replay', noHook + '/replay', { headers: adminJson, body: JSON.stringify({ from: '0-0' }) }, 404],
+        ['delete', '/v1/webhooks/{id}', `/v1/webhooks/${wh}`, { headers: key }, 403],
+        ['delete', '/v1/webhooks/{id}', `/v1/webhooks/${wh}`, { headers: admin }, 204],
+        ['delete', '/v1/webhooks/{id}', `/v1/webhooks/${wh}`, { headers: admin }, 404],
         ['get', '/metrics', '/metrics', {}, 401],
         ['get', '/metrics', '/metrics', { headers: { Authorization: 'Bearer metrics-key-0123456789abcdef' } }, 200],
         ['get', '/healthz', '/healthz', {}, 200],

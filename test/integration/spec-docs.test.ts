@@ -13,10 +13,12 @@ import { buildAsyncApi, CLIENT_FRAMES, SERVER_FRAMES } from '../../src/spec-docs
 import { jsonSchema } from '../../src/spec-docs/json-schema';
 import { buildOpenApi, feedPageSchema } from '../../src/spec-docs/openapi';
 import { audienceCountSchema, dryRunSchema } from '../../src/store/audience';
+import { webhookCreatedSchema, webhookCreateSchema, webhookDetailSchema, webhookListSchema, webhookRotatedSchema, webhookViewSchema } from '../../src/webhooks/schema';
 import { FIXTURE, eventually, getJson, openReader, postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { PUBLISH_KEY } from '../helpers/settings';
+import { createAdminKey, webhookApi } from '../helpers/webhooks';
 
 // The validator is ESM-only; jest runs CommonJS, so it runs in its own node.
 function validateOpenApi(doc: unknown): { valid: boolean; errors?: unknown; version?: string } {
@@ -72,7 +74,7 @@ describe('the API descriptions', () => {
 
   it("describes what the running API really answers, path by path", async () => {
     const doc = buildOpenApi() as { paths: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/alerts/{id}/approve', '/v1/alerts/{id}/reject', '/v1/audience', '/v1/feed', '/v1/push/key', '/v1/push/subscriptions'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(['/healthz', '/metrics', '/readyz', '/v1/alerts', '/v1/alerts/{id}', '/v1/alerts/{id}/retract', '/v1/alerts/{id}/approve', '/v1/alerts/{id}/reject', '/v1/audience', '/v1/feed', '/v1/push/key', '/v1/push/subscriptions', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/rotate-secret', '/v1/webhooks/{id}/enable', '/v1/webhooks/{id}/disable', '/v1/webhooks/{id}/replay'].sort());
     const posted = await postAlert(svc.url, FIXTURE);
     expect(posted.status).toBe(202);
     alertResourceSchema.parse(posted.body);
@@ -91,6 +93,36 @@ describe('the API descriptions', () => {
     const dry = await fetch(`${svc.url}/v1/alerts?dryRun=true`, { method: 'POST', headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify(FIXTURE) });
     expect(dry.status).toBe(200);
     dryRunSchema.strict().parse(await dry.json());
+  });
+
+  it('describes what the webhook routes really answer, body by body', async () => {
+    const schemas = (buildOpenApi() as { components: { schemas: Record<string, unknown> } }).components.schemas;
+    expect(schemas.WebhookCreate).toEqual(jsonSchema(webhookCreateSchema, 'input'));
+    expect(schemas.WebhookDetail).toEqual(jsonSchema(webhookDetailSchema, 'output'));
+    const hooks = webhookApi(svc.url, await createAdminKey(redis.url, svc.prefix));
+    const created = await hooks.call('POST', '/v1/webhooks', { url: 'https://93.184.215.14/hook', topics: ['nato'], description: 'spec check' });
+    expect(created.status).toBe(201);
+    const id = webhookCreatedSchema.strict().parse(created.body).id;
+    const list = await hooks.call('GET', '/v1/webhooks');
+    expect(list.status).toBe(200);
+    expect(webhookListSchema.strict().parse(list.body).webhooks.map((w) => w.id)).toContain(id);
+    for (const w of list.body.webhooks) webhookViewSchema.strict().parse(w);
+    const one = await hooks.call('GET', `/v1/webhooks/${id}`);
+    expect(one.status).toBe(200);
+    webhookDetailSchema.strict().parse(one.body);
+    const rotated = await hooks.call('POST', `/v1/webhooks/${id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    expect(webhookRotatedSchema.strict().parse(rotated.body).secret).not.toBe(created.body.secret);
+    // Disabled last, so the replay below sends nothing anywhere.
+    for (const action of ['enable', 'disable']) {
+      const r = await hooks.call('POST', `/v1/webhooks/${id}/${action}`);
+      expect(r.status).toBe(200);
+      webhookViewSchema.strict().parse(r.body);
+    }
+    const replay = await hooks.call('POST', `/v1/webhooks/${id}/replay`, { from: '0-0' });
+    expect(replay.status).toBe(202);
+    expect(webhookViewSchema.strict().parse(replay.body).cursor).toBe('0-0');
+    expect((await hooks.call('DELETE', `/v1/webhooks/${id}`)).status).toBe(204);
   });
 
   it('serves an AsyncAPI 3 document of the stream protocol that the AsyncAPI parser accepts', async () => {

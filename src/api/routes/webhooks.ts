@@ -4,34 +4,16 @@
  * read back with the endpoint's status, cursor, lag and last attempts.
  */
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
-import { isValidSubscription } from '../../alert/topics';
-import { compareEventIds, isEventId } from '../../feed/event-id';
+import { compareEventIds } from '../../feed/event-id';
 import { SecretBox } from '../../webhooks/secret-box';
 import { checkUrlTarget, UnsafeAddressError } from '../../webhooks/ssrf';
+import { webhookCreateSchema, webhookReplaySchema } from '../../webhooks/schema';
 import { WEBHOOK_ID_PATTERN, WebhookStore, type Endpoint } from '../../webhooks/store';
 import { requireKey } from '../auth';
 import { jsonBody } from '../body';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 import { validationError } from '../problems';
-
-const createSchema = z.strictObject({
-  url: z
-    .string({ error: 'must be a string' })
-    .max(2048, 'must be at most 2,048 characters')
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an absolute http or https URL'),
-  topics: z
-    .array(z.string().refine(isValidSubscription, 'must be a topic (lowercase words separated by "/") or *'), { error: 'must be an array of topics' })
-    .min(1, 'must list at least one topic')
-    .max(20, 'must list at most 20 topics')
-    .refine((t) => new Set(t).size === t.length, 'must not repeat a topic'),
-  description: z.string({ error: 'must be a string' }).max(500, 'must be at most 500 characters').optional(),
-});
-
-const replaySchema = z.strictObject({
-  from: z.string({ error: 'must be an eventId' }).refine(isEventId, 'must be an eventId like 1714000000000-0'),
-});
 
 export function webhooksRouter(ctx: ApiContext): Router {
   const r = Router();
@@ -50,7 +32,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
   };
 
   r.post('/v1/webhooks', admin, body, async (req: Request, res: Response) => {
-    const parsed = createSchema.safeParse(req.body);
+    const parsed = webhookCreateSchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
     const input = parsed.data;
     const url = new URL(input.url);
@@ -115,7 +97,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
 
   r.post('/v1/webhooks/:id/replay', admin, body, async (req: Request, res: Response) => {
     const ep = await load(req);
-    const parsed = replaySchema.safeParse(req.body);
+    const parsed = webhookReplaySchema.safeParse(req.body);
     if (!parsed.success) throw validationError(parsed.error, req.body);
     const last = await store.feed.lastId();
     if (compareEventIds(parsed.data.from, last) > 0) {
