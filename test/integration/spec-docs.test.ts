@@ -100,7 +100,8 @@ describe('the API descriptions', () => {
     expect(schemas.WebhookCreate).toEqual(jsonSchema(webhookCreateSchema, 'input'));
     expect(schemas.WebhookDetail).toEqual(jsonSchema(webhookDetailSchema, 'output'));
     const hooks = webhookApi(svc.url, await createAdminKey(redis.url, svc.prefix));
-    const created = await hooks.call('POST', '/v1/webhooks', { url: 'https://93.184.215.14/hook', topics: ['nato'], description: 'spec check' });
+    // A public address literal (no DNS) on a topic no alert here is ever posted to: it is never called.
+    const created = await hooks.call('POST', '/v1/webhooks', { url: 'https://93.184.215.14/hook', topics: ['never-posted-spec-check'], description: 'spec check' });
     expect(created.status).toBe(201);
     const id = webhookCreatedSchema.strict().parse(created.body).id;
     const list = await hooks.call('GET', '/v1/webhooks');
