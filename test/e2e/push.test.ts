@@ -4,6 +4,9 @@
  * protocol (this machine cannot reach a browser push service, which the
  * page must say plainly). The pushes are real frames from the feed.
  */
+import { createECDH, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { getJson, postAlert } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
@@ -13,6 +16,8 @@ import { launchChromium } from './chromium';
 
 // Callbacks passed to page.evaluate run in the page; these names are theirs.
 declare const navigator: any;
+declare const window: any;
+declare const PushManager: any;
 
 interface Shown {
   title: string;
@@ -31,7 +36,8 @@ describe('Web Push in Chromium', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    svc = await startService(redis.url, { FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '100000' });
+    // Private endpoints allowed: the unsubscribe test's push-service stand-in listens on 127.0.0.1.
+    svc = await startService(redis.url, { FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '100000', FLASHWIRE_PUSH_ALLOW_PRIVATE: 'true' });
     browser = await launchChromium();
     context = await browser.newContext();
     page = await context.newPage();
@@ -130,5 +136,130 @@ describe('Web Push in Chromium', () => {
     shown = await until((n) => !n.some((x) => x.tag === id));
     expect(shown.map((x) => x.title)).toEqual(['Second story']);
     await root.detach();
+  }, 120_000);
+
+  /** The Web Push subscriptions the service would push an alert on `topic` to now. */
+  async function pushAudience(topic: string): Promise<number> {
+    const res = await getJson(`${svc.url}/v1/audience?topics=${encodeURIComponent(topic)}`, { Authorization: `Bearer ${PUBLISH_KEY}` });
+    expect(res.status).toBe(200);
+    return res.body.push as number;
+  }
+
+  /** The stand-in's record of what the page asked of the browser's push service. */
+  interface StandInCalls {
+    subscribe: number;
+    getSubscription: number;
+    unsubscribe: number;
+    applicationServerKey: string | null;
+  }
+
+  it('turns alerts off: the browser subscription is dropped and Flashwire forgets it (push service replaced by a stand-in)', async () => {
+    // The one test double: the browser's push service, which this machine cannot reach. Its
+    // subscription points at a local server and carries a real P-256 key pair and auth secret,
+    // so Flashwire validates and stores it as it would a real one.
+    const pushService = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(201).end();
+    });
+    await new Promise<void>((resolve) => pushService.listen(0, '127.0.0.1', resolve));
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const standIn = {
+      endpoint: `http://127.0.0.1:${(pushService.address() as AddressInfo).port}/push/${randomBytes(8).toString('hex')}`,
+      p256dh: ecdh.getPublicKey().toString('base64url'),
+      auth: randomBytes(16).toString('base64url'),
+    };
+    const ctx = await browser.newContext();
+    try {
+      await ctx.addInitScript((s: typeof standIn) => {
+        const calls = { subscribe: 0, getSubscription: 0, unsubscribe: 0, applicationServerKey: null as string | null };
+        window.__pushStandIn = calls;
+        const b64url = (b: ArrayBuffer | Uint8Array) =>
+          btoa(String.fromCharCode(...new Uint8Array(b instanceof Uint8Array ? b : new Uint8Array(b)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const bytes = (t: string) => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)).buffer;
+        let current: any = null;
+        PushManager.prototype.subscribe = async function (options: { userVisibleOnly?: boolean; applicationServerKey?: ArrayBuffer | Uint8Array }) {
+          calls.subscribe++;
+          calls.applicationServerKey = options?.applicationServerKey ? b64url(options.applicationServerKey) : null;
+          if (current) return current;
+          const sub: any = {
+            endpoint: s.endpoint,
+            expirationTime: null,
+            options: { userVisibleOnly: !!options?.userVisibleOnly, applicationServerKey: options?.applicationServerKey ?? null },
+            getKey: (name: string) => (name === 'p256dh' ? bytes(s.p256dh) : name === 'auth' ? bytes(s.auth) : null),
+            toJSON: () => ({ endpoint: s.endpoint, expirationTime: null, keys: { p256dh: s.p256dh, auth: s.auth } }),
+            unsubscribe: async () => {
+              calls.unsubscribe++;
+              const was = current === sub;
+              if (was) current = null;
+              return was;
+            },
+          };
+          current = sub;
+          return sub;
+        };
+        PushManager.prototype.getSubscription = async function () {
+          calls.getSubscription++;
+          return current;
+        };
+      }, standIn);
+      const pg = await ctx.newPage();
+      const pageCdp = await ctx.newCDPSession(pg);
+      const root = await browser.newBrowserCDPSession();
+      const { targetInfo } = (await pageCdp.send('Target.getTargetInfo')) as { targetInfo: { browserContextId: string } };
+      await root.send('Browser.grantPermissions', { origin: svc.url, permissions: ['notifications'], browserContextId: targetInfo.browserContextId });
+
+      const topic = `e2e/unsub${randomBytes(3).toString('hex')}`;
+      expect(await pushAudience(topic)).toBe(0);
+      await pg.goto(`${svc.url}/?topics=${encodeURIComponent(topic)}`);
+      const offer = pg.locator('#push-offer');
+      const status = pg.locator('#push-status');
+      const calls = () => pg.evaluate(() => window.__pushStandIn as StandInCalls);
+      const settled = (states: string) =>
+        pg.waitForSelector(states.split(',').map((s) => `#push-status[data-state="${s}"]`).join(', '), { timeout: 30_000 }).catch(async (err: Error) => {
+          throw new Error(`${err.message}; the page said: ${await status.getAttribute('data-state')}: ${await status.textContent()}`);
+        });
+      await expect(offer.textContent()).resolves.toBe('Get alerts when this tab is closed');
+
+      // On: the page subscribes with Flashwire's VAPID key and Flashwire stores the subscription.
+      await offer.click();
+      await settled('on,unreachable,error,denied');
+      expect(await status.getAttribute('data-state')).toBe('on');
+      expect(await status.textContent()).toBe(`On: alerts for ${topic} reach this device even with the tab closed.`);
+      expect(await offer.getAttribute('data-on')).toBe('true');
+      await expect(offer.textContent()).resolves.toBe('Stop alerts when this tab is closed');
+      const { publicKey } = (await getJson(`${svc.url}/v1/push/key`)).body as { publicKey: string };
+      expect(await calls()).toMatchObject({ subscribe: 1, unsubscribe: 0, applicationServerKey: publicKey });
+      expect(await pushAudience(topic)).toBe(1);
+
+      // Flashwire refuses the DELETE: the page says so, keeps the subscription and stays on.
+      await pg.route('**/v1/push/subscriptions', (route) =>
+        route.request().method() === 'DELETE'
+          ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'try again later' }) })
+          : route.fallback(),
+      );
+      await offer.click();
+      await settled('error,off');
+      expect(await status.getAttribute('data-state')).toBe('error');
+      expect(await status.textContent()).toMatch(/try again later/);
+      expect(await offer.getAttribute('data-on')).toBe('true');
+      expect((await calls()).unsubscribe).toBe(0);
+      expect(await pushAudience(topic)).toBe(1);
+      await pg.unroute('**/v1/push/subscriptions');
+
+      // Off: the browser's subscription is dropped and Flashwire no longer holds it.
+      await offer.click();
+      await settled('off,error');
+      expect(await status.textContent()).toBe('Off: this device no longer gets alerts with the tab closed.');
+      expect(await offer.getAttribute('data-on')).toBe('false');
+      await expect(offer.textContent()).resolves.toBe('Get alerts when this tab is closed');
+      expect((await calls()).unsubscribe).toBe(1);
+      expect(await pg.evaluate(async () => (await (await navigator.serviceWorker.ready).pushManager.getSubscription()) === null)).toBe(true);
+      expect(await pushAudience(topic)).toBe(0);
+      await root.detach();
+    } finally {
+      await ctx.close();
+      await new Promise<void>((resolve) => pushService.close(() => resolve()));
+    }
   }, 120_000);
 });

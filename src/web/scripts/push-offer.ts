@@ -130,7 +130,9 @@ export function setupPushOffer(o: PushOfferOptions): void {
     const reg = await navigator.serviceWorker.getRegistration('/');
     const sub = await reg?.pushManager.getSubscription();
     if (sub) {
-      await fetch(SUBSCRIPTIONS_PATH, { method: 'DELETE', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ endpoint: sub.endpoint }) });
+      // Flashwire forgets it first: should that fail, the page stays on and says so rather than claim an off it is not.
+      const res = await fetch(SUBSCRIPTIONS_PATH, { method: 'DELETE', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ endpoint: sub.endpoint }) });
+      if (!res.ok) throw new Error(await problemDetail(res));
       await sub.unsubscribe();
     }
     on = false;
