@@ -66,12 +66,21 @@ describe('Web Push in Chromium', () => {
       return (await reg.getNotifications()).map((n: any) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
     });
 
-  async function until(pred: (n: Shown[]) => boolean): Promise<Shown[]> {
+  /**
+   * Delivers `frame` to the worker and waits until the notifications match.
+   * A CDP push delivered while a loaded machine is still starting the worker
+   * can be dropped, so an unmatched delivery is repeated (every frame here is
+   * idempotent: same tag, or a close of one).
+   */
+  async function deliverUntil(deliver: () => Promise<unknown>, pred: (n: Shown[]) => boolean): Promise<Shown[]> {
     let last: Shown[] = [];
-    for (let i = 0; i < 300; i++) {
-      last = await notifications();
-      if (pred(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
+    for (let attempt = 0; attempt < 12; attempt++) {
+      await deliver();
+      for (let i = 0; i < 100; i++) {
+        last = await notifications();
+        if (pred(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
     throw new Error(`notifications never matched; last: ${JSON.stringify(last)}`);
   }
@@ -113,27 +122,27 @@ describe('Web Push in Chromium', () => {
     // An alert: a notification with its headline and summary, tagged with the alert id.
     const posted = await postAlert(svc.url, { headline: 'Flood barrier closes', summary: 'The Thames Barrier is closing for the evening tide.', url: 'https://news.example/barrier', topics: ['uk'], priority: 'flash' });
     const id = posted.body.id as string;
-    await deliver(await frameOf(id, 'alert'));
-    let shown = await until((n) => n.some((x) => x.tag === id));
+    const alertFrame = await frameOf(id, 'alert');
+    let shown = await deliverUntil(() => deliver(alertFrame), (n) => n.some((x) => x.tag === id));
     expect(shown).toEqual([{ title: 'Flood barrier closes', body: 'The Thames Barrier is closing for the evening tide.', tag: id, data: expect.objectContaining({ url: 'https://news.example/barrier' }) }]);
 
     // Its correction replaces it (same tag), not a second notification.
     const patched = await fetch(`${svc.url}/v1/alerts/${id}`, { method: 'PATCH', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` }, body: JSON.stringify({ headline: 'Thames Barrier closes early' }) });
     expect(patched.status).toBe(200);
-    await deliver(await frameOf(id, 'update'));
-    shown = await until((n) => n.some((x) => x.tag === id && x.title === 'Thames Barrier closes early'));
+    const updateFrame = await frameOf(id, 'update');
+    shown = await deliverUntil(() => deliver(updateFrame), (n) => n.some((x) => x.tag === id && x.title === 'Thames Barrier closes early'));
     expect(shown.filter((x) => x.tag === id)).toHaveLength(1);
 
     // A second alert has its own notification.
     const other = await postAlert(svc.url, { headline: 'Second story', topics: ['uk'] });
-    await deliver(await frameOf(other.body.id, 'alert'));
-    await until((n) => n.length === 2);
+    const secondFrame = await frameOf(other.body.id, 'alert');
+    await deliverUntil(() => deliver(secondFrame), (n) => n.length === 2);
 
     // Its retraction closes it; the other stays.
     const retracted = await fetch(`${svc.url}/v1/alerts/${id}/retract`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` }, body: JSON.stringify({ reason: 'Wrong barrier' }) });
     expect(retracted.status).toBe(200);
-    await deliver(await frameOf(id, 'retract'));
-    shown = await until((n) => !n.some((x) => x.tag === id));
+    const retractFrame = await frameOf(id, 'retract');
+    shown = await deliverUntil(() => deliver(retractFrame), (n) => !n.some((x) => x.tag === id));
     expect(shown.map((x) => x.title)).toEqual(['Second story']);
     await root.detach();
   }, 120_000);

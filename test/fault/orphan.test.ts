@@ -61,7 +61,8 @@ describe('fault: an alert record whose send was never queued', () => {
         return a.status === 'failed' ? a : undefined;
       }, 30_000, 100);
       expect(failed.audit[failed.audit.length - 1]).toMatchObject({ action: 'failed', by: 'flashwire', reason: expect.stringMatching(/never queued/) });
-      expect(back.logs.some((l) => l.alertId === id && l.msg === 'alert marked failed')).toBe(true);
+      // The line comes through the worker's stdout pipe, which may trail the Redis write: wait for it.
+      await eventually(async () => back.logs.some((l) => l.alertId === id && l.msg === 'alert marked failed'), 10_000, 50);
 
       // Past the grace period, the retry cannot bring it back as a 202.
       await eventually(async () => (await getJson(`${fresh.url}/v1/alerts/${retriedId}`)).body.status === 'failed', 30_000, 100);
