@@ -108,11 +108,16 @@ export class Feed {
           // Not connected: ioredis is already reconnecting, and the read waits
           // in its offline queue; give it another period once connected.
           if (this.redis.status !== 'ready') return arm();
-          onDrop?.(deadlineMs);
-          // Destroy, not end: a FIN into a dead link is never answered. The
-          // read in flight fails with the link (maxRetriesPerRequest 0).
-          this.redis.stream?.destroy();
-          reject(new SilentLinkError(deadlineMs));
+          // Judge after the poll phase: a process too busy to run its timers
+          // on time may have the answer read and waiting (timers run before I/O).
+          setImmediate(() => {
+            if (settled || this.redis.status !== 'ready') return;
+            onDrop?.(deadlineMs);
+            // Destroy, not end: a FIN into a dead link is never answered. The
+            // read in flight fails with the link (maxRetriesPerRequest 0).
+            this.redis.stream?.destroy();
+            reject(new SilentLinkError(deadlineMs));
+          });
         }, deadlineMs);
       };
       arm();

@@ -18,7 +18,12 @@ export interface SendJobData {
 }
 
 export function createAlertQueue(connection: Redis, keys: Keys): Queue<SendJobData> {
-  return new Queue<SendJobData>(QUEUE_NAME, { connection, prefix: keys.bullPrefix });
+  const queue = new Queue<SendJobData>(QUEUE_NAME, { connection, prefix: keys.bullPrefix });
+  // BullMQ re-emits its connection's errors; unheard, an 'error' event throws
+  // in the process. A lost link is answered 503 per request and reconnects by
+  // itself, and the connection logs why, so there is nothing more to do here.
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 export interface EnqueueOptions {

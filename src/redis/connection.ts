@@ -102,11 +102,18 @@ export function watchLink(redis: Redis, name: string, timeoutMs: number, log?: L
     if (sentAt !== 0) {
       const silentMs = Date.now() - sentAt;
       if (silentMs < timeoutMs) return;
-      sentAt = 0;
-      dropped = true;
-      log?.warn({ connection: name, silentMs }, 'Redis link silent (a ping went unanswered); dropping it and reconnecting');
-      metrics.redisLinkDrops.inc({ connection: name });
-      redis.stream?.destroy();
+      // Judge after the poll phase: when this process was itself too busy to
+      // run (a loaded machine), the answer may be read and waiting, and timers
+      // run before I/O. Only a ping still unanswered then means the link is silent.
+      const pinged = sentAt;
+      setImmediate(() => {
+        if (sentAt !== pinged || redis.status !== 'ready') return;
+        sentAt = 0;
+        dropped = true;
+        log?.warn({ connection: name, silentMs: Date.now() - pinged }, 'Redis link silent (a ping went unanswered); dropping it and reconnecting');
+        metrics.redisLinkDrops.inc({ connection: name });
+        redis.stream?.destroy();
+      });
       return;
     }
     const at = Date.now();
