@@ -8,6 +8,7 @@
 import IORedis from 'ioredis';
 import { Poster } from '../../bench/chaos/poster';
 import { readFeed } from '../../bench/chaos/ledger';
+import { eventually } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { expectClean, faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';
 
@@ -25,7 +26,7 @@ describe('fault: SIGKILL a worker mid fan-out', () => {
     await redis.cleanup();
   });
 
-  async function burstWithDoomedWorker(failpoints: string, extra: Record<string, string>, doomedExtra: Record<string, string> = {}) {
+  async function burstWithDoomedWorker(failpoints: string, extra: Record<string, string>, doomedExtra: Record<string, string> = {}, survivorSays?: string) {
     const prefix = uniquePrefix();
     const procs: ChildService[] = [];
     let readers: ResumingReader[] = [];
@@ -51,6 +52,9 @@ describe('fault: SIGKILL a worker mid fan-out', () => {
       procs.push(survivor);
       const t = await settleAndCount(client, prefix, readers, poster.accepted, 40_000);
       expectClean(t, BURST);
+      // Readers may hold every alert (from the dead worker's appends) before the
+      // survivor takes the stalled jobs: wait for its word before stopping it.
+      if (survivorSays) await eventually(async () => survivor.logs.some((l) => l.msg === survivorSays), 30_000, 50);
       return { readers, killedAt, feedAtKill, accepted: poster.accepted, survivor };
     } finally {
       stopAll(readers);
@@ -59,8 +63,8 @@ describe('fault: SIGKILL a worker mid fan-out', () => {
   }
 
   it('delivers every alert once, in order, when the worker dies between appending and completing its job', async () => {
-    const run = await burstWithDoomedWorker('worker-after-append@10', {});
-    // The survivor found the appended-but-unfinished sends and appended nothing.
+    // The survivor finds the appended-but-unfinished sends and appends nothing (it says so).
+    const run = await burstWithDoomedWorker('worker-after-append@10', {}, {}, 'alert already in the feed; nothing appended');
     expect(run.survivor.logs.some((l) => l.msg === 'alert already in the feed; nothing appended')).toBe(true);
   });
 
