@@ -8,6 +8,7 @@ COPY config ./config
 COPY src ./src
 COPY clients/node/src ./clients/node/src
 COPY workers ./workers
+COPY server ./server
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -19,4 +20,4 @@ COPY package.json ./
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "dist/server/main.js"]

@@ -30,7 +30,7 @@ const freePort = () => new Promise((res) => { const s = net.createServer(); s.li
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function startRole(redisUrl, roles) {
-  const child = spawn(process.execPath, [path.join(root, 'dist/src/main.js')], {
+  const child = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], {
     env: { ...process.env, REDIS_URL: redisUrl, PORT: '0', HOST: '127.0.0.1', FLASHWIRE_ROLES: roles, FLASHWIRE_PUBLISH_KEY: KEY, FLASHWIRE_LOG_LEVEL: 'warn', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000', FLASHWIRE_PREFIX: 'cost' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

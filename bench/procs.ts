@@ -93,7 +93,7 @@ export function forkModule(modulePath: string, args: string[], env: NodeJS.Proce
   return track(fork(modulePath, args, { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
-/** Spawns `node dist/src/main.js` and resolves once it logs that it listens (once per cluster worker). */
+/** Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker). */
 export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ChildProcess> {
   const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';

@@ -32,7 +32,7 @@ import { alertTopics, readerTopics } from './topics';
 import { webhookBench, type WebhookBenchResult } from './webhooks';
 
 const ROOT = path.resolve(__dirname, '../..');
-const MAIN_JS = path.join(ROOT, 'dist/src/main.js');
+const MAIN_JS = path.join(ROOT, 'dist/server/main.js');
 const PUBLISH_KEY = 'bench-publish-key-0123456789abcdef';
 
 interface Options {

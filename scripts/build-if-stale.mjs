@@ -10,9 +10,9 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 /** What `npm run build` reads. */
-const INPUTS = ['src', 'workers', 'config', 'tsconfig.json', 'tsconfig.browser.json', 'package.json', 'package-lock.json'];
+const INPUTS = ['server', 'src', 'workers', 'config', 'tsconfig.json', 'tsconfig.browser.json', 'package.json', 'package-lock.json'];
 /** What it writes that `npm start` needs. */
-const OUTPUT = 'dist/src/main.js';
+const OUTPUT = 'dist/server/main.js';
 const STAMP = 'dist/.build-inputs';
 
 function walk(rel, out) {

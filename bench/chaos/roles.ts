@@ -1,5 +1,5 @@
 /**
- * Flashwire roles as real OS processes (`node dist/src/main.js`) on fixed
+ * Flashwire roles as real OS processes (`node dist/server/main.js`) on fixed
  * ports, so a killed gateway can be restarted where its readers expect it.
  * Shared by the fault tests, the chaos run and the soak run.
  */
@@ -17,7 +17,7 @@ export const ROOT = (() => {
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
   return dir;
 })();
-export const MAIN = path.join(ROOT, 'dist/src/main.js');
+export const MAIN = path.join(ROOT, 'dist/server/main.js');
 
 export type LogLine = Record<string, unknown>;
 

@@ -1,13 +1,13 @@
 /**
  * Flashwire under test: in this process (fast, inspectable) or as a real
- * child process running the built `dist/src/main.js` (for kills and
+ * child process running the built `dist/server/main.js` (for kills and
  * several gateways).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { createLogger } from '../../src/log';
-import { Service } from '../../src/service';
+import { Service } from '../../server/service';
 import { testEnv, testSettings, PUBLISH_KEY } from './settings';
 
 export interface Running {
@@ -26,7 +26,7 @@ export async function startService(redisUrl: string, env: Record<string, string>
   return { service, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, prefix: settings.FLASHWIRE_PREFIX, stop: () => service.stop() };
 }
 
-export const MAIN = path.resolve(__dirname, '../../dist/src/main.js');
+export const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
 
 export interface ChildService extends Running {
   child: ChildProcess;
@@ -36,7 +36,7 @@ export interface ChildService extends Running {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `node dist/src/main.js` and resolves once it listens. */
+/** Spawns `node dist/server/main.js` and resolves once it listens. */
 export function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildService> {
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, FLASHWIRE_LOG_LEVEL: 'info', ...env },

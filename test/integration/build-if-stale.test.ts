@@ -17,9 +17,10 @@ describe('prestart: build only when the sources changed', () => {
     fs.mkdirSync(path.join(dir, 'scripts'));
     fs.copyFileSync(SCRIPT, path.join(dir, 'scripts/build-if-stale.mjs'));
     fs.mkdirSync(path.join(dir, 'src'));
-    fs.writeFileSync(path.join(dir, 'src/main.ts'), 'export const a = 1;\n');
+    fs.mkdirSync(path.join(dir, 'server'));
+    fs.writeFileSync(path.join(dir, 'server/main.ts'), 'export const a = 1;\n');
     // The build appends a line to builds.log and writes what `npm start` runs.
-    const build = "node -e \"const fs=require('fs');fs.appendFileSync('builds.log','built\\n');fs.mkdirSync('dist/src',{recursive:true});fs.writeFileSync('dist/src/main.js','')\"";
+    const build = "node -e \"const fs=require('fs');fs.appendFileSync('builds.log','built\\n');fs.mkdirSync('dist/server',{recursive:true});fs.writeFileSync('dist/server/main.js','')\"";
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'scratch', private: true, scripts: { build } }));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +36,7 @@ describe('prestart: build only when the sources changed', () => {
   it('is what `npm start` runs before starting', () => {
     const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.prestart).toBe('node scripts/build-if-stale.mjs');
-    expect(pkg.scripts.start).toBe('node dist/src/main.js');
+    expect(pkg.scripts.start).toBe('node dist/server/main.js');
   });
 
   it('builds a fresh checkout, then starts an unchanged one without building', () => {
@@ -50,7 +51,7 @@ describe('prestart: build only when the sources changed', () => {
   it('builds again when a source file changed, was added or was removed, or dist is gone', () => {
     prestart();
     expect(builds()).toBe(1);
-    const file = path.join(dir, 'src/main.ts');
+    const file = path.join(dir, 'server/main.ts');
     fs.writeFileSync(file, 'export const a = 2;\n');
     // Same size, new mtime: still a change.
     const later = new Date(Date.now() + 5000);
@@ -63,7 +64,7 @@ describe('prestart: build only when the sources changed', () => {
     fs.rmSync(path.join(dir, 'src/extra.ts'));
     prestart();
     expect(builds()).toBe(4);
-    fs.rmSync(path.join(dir, 'dist/src/main.js'));
+    fs.rmSync(path.join(dir, 'dist/server/main.js'));
     prestart();
     expect(builds()).toBe(5);
     prestart();

@@ -11,7 +11,7 @@ import path from 'node:path';
 import IORedis from 'ioredis';
 import { createLogger } from '../../src/log';
 import { hasHashTag, topologyFromSettings } from '../../src/redis/topology';
-import { Service } from '../../src/service';
+import { Service } from '../../server/service';
 import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
 import { freePort } from '../helpers/redis';
 import { PUBLISH_KEY, testSettings, uniquePrefix } from '../helpers/settings';

@@ -12,7 +12,7 @@ import { loadSettings } from '../../config/settings';
 import { ANONYMOUS_SCAN_BUDGET } from '../../src/api/routes/feed';
 import { newAlertId } from '../../src/alert/ids';
 import { Keys } from '../../src/redis/keys';
-import { Service } from '../../src/service';
+import { Service } from '../../server/service';
 import { AlertChanges } from '../../src/store/alert-changes';
 import { AlertStore, newRecord } from '../../src/store/alert-store';
 import { appendSend } from '../../workers/fanout.worker';

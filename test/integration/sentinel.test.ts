@@ -10,7 +10,7 @@ import path from 'node:path';
 import IORedis from 'ioredis';
 import { createLogger } from '../../src/log';
 import { topologyFromSettings } from '../../src/redis/topology';
-import { Service } from '../../src/service';
+import { Service } from '../../server/service';
 import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
 import { freePort, startRedis } from '../helpers/redis';
 import { testSettings } from '../helpers/settings';

@@ -8,7 +8,7 @@
 import { Writable } from 'node:stream';
 import IORedis from 'ioredis';
 import pino from 'pino';
-import { Service } from '../../src/service';
+import { Service } from '../../server/service';
 import { eventually, getJson, sleep } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { PUBLISH_KEY, testSettings } from '../helpers/settings';

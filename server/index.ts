@@ -1,8 +1,8 @@
 /** The package's public surface for embedding and for the Node client. */
 export { loadSettings, type Settings } from '../config/settings';
 export { Service, type ServiceOptions } from './service';
-export * from './alert/schema';
-export * from './protocol/frames';
+export * from '../src/alert/schema';
+export * from '../src/protocol/frames';
 export {
   AlertStream,
   StreamCredentialError,

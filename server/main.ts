@@ -5,12 +5,12 @@
  */
 import path from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config/settings';
-import { createLogger } from './log';
-import { ClusterSettingsError, startClusterPrimary } from './gateway/cluster';
-import { RedisServer, RedisServerMissingError } from './redis/redis-server';
-import { RedisTooOldError } from './redis/server-check';
-import { topologyFromSettings, TopologyError } from './redis/topology';
-import type { RedisTarget } from './redis/connection';
+import { createLogger } from '../src/log';
+import { ClusterSettingsError, startClusterPrimary } from './cluster';
+import { RedisServer, RedisServerMissingError } from '../src/redis/redis-server';
+import { RedisTooOldError } from '../src/redis/server-check';
+import { topologyFromSettings, TopologyError } from '../src/redis/topology';
+import type { RedisTarget } from '../src/redis/connection';
 import { Service } from './service';
 
 function fail(line: string): never {

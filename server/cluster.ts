@@ -8,8 +8,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import type { Settings } from '../../config/settings';
-import { serveClusterMetrics } from '../metrics/metrics';
+import type { Settings } from '../config/settings';
+import { serveClusterMetrics } from '../src/metrics/metrics';
 
 export class ClusterSettingsError extends Error {}
 
