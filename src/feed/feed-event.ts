@@ -1,7 +1,11 @@
 /**
  * One feed event as gateways and pollers hold it: parsed once from the
  * stream entry, with its wire frame serialized once, shared by every socket.
+ * This module also owns the entry's layout, both ways: the values an append
+ * script writes, and the event read back from them.
  */
+import { frameText, membersText, type EventDraft } from './event-frame';
+
 export type FeedEventType = 'alert' | 'update' | 'retract';
 
 export interface FeedEvent {
@@ -15,9 +19,43 @@ export interface FeedEvent {
   readonly frame: string;
 }
 
-/** Builds the wire frame from the stream entry without re-serializing the alert. */
-export function buildFrame(type: string, eventId: string, members: string): string {
-  return `{"type":"${type}","eventId":"${eventId}",${members}}`;
+/**
+ * A stream entry's fields, in the order the append scripts' XADD writes
+ * them (Lua cannot import this list; a unit test holds them to it).
+ */
+export const ENTRY_FIELDS = ['type', 'alert', 'topics', 'exp', 'body'] as const;
+export type EntryField = (typeof ENTRY_FIELDS)[number];
+
+/** What one entry stores, field by field, as text. */
+export type EntryValues = Record<EntryField, string>;
+
+/** The alert an event is about, as much of it as the entry records besides the frame. */
+export interface EntrySubject {
+  id: string;
+  topics: readonly string[];
+  /** ISO-8601, as the alert carries it. */
+  expiresAt?: string;
+}
+
+/** Topics as the entry's `topics` holds them: comma separated (a topic has no comma). */
+export function entryTopics(topics: readonly string[]): string {
+  return topics.join(',');
+}
+
+/** `expiresAt` as the entry's `exp` holds it: ms since the epoch, or '' for none. */
+export function entryExpiry(expiresAt: string | undefined): string {
+  return expiresAt ? String(Date.parse(expiresAt)) : '';
+}
+
+/** The entry for an event about `subject`; its body is the frame's members, serialized here, once. */
+export function toEntry(event: EventDraft, subject: EntrySubject): EntryValues {
+  return {
+    type: event.type,
+    alert: subject.id,
+    topics: entryTopics(subject.topics),
+    exp: entryExpiry(subject.expiresAt),
+    body: membersText(event),
+  };
 }
 
 /** Parses an XRANGE/XREAD entry: [id, [field, value, ...]]. */
@@ -29,7 +67,7 @@ export function parseEntry(id: string, fields: string[]): FeedEvent | undefined 
   let body = '';
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const v = fields[i + 1] as string;
-    switch (fields[i]) {
+    switch (fields[i] as EntryField) {
       case 'type': type = v; break;
       case 'alert': alertId = v; break;
       case 'topics': topics = v; break;
@@ -44,7 +82,7 @@ export function parseEntry(id: string, fields: string[]): FeedEvent | undefined 
     alertId,
     topics: topics === '' ? [] : topics.split(','),
     expiresAt: exp === '' ? 0 : Number(exp),
-    frame: buildFrame(type, id, body),
+    frame: frameText(type, id, body),
   };
 }
 

@@ -5,6 +5,7 @@
  * subscription it goes to.
  */
 import { createHash } from 'node:crypto';
+import { framesWithoutAlertMembers } from '../feed/event-frame';
 import type { FeedEvent } from '../feed/feed-event';
 
 /** The most a push payload may be (SPEC; push services take about 4 KB, less the encryption's overhead). */
@@ -51,11 +52,7 @@ export function pushTopic(alertId: string): string {
  */
 export function pushPayload(frame: string): string | undefined {
   if (Buffer.byteLength(frame) <= MAX_PAYLOAD_BYTES) return frame;
-  const parsed = JSON.parse(frame) as { alert?: Record<string, unknown> };
-  if (!parsed.alert) return undefined;
-  for (const field of ['summary', 'url']) {
-    delete parsed.alert[field];
-    const out = JSON.stringify(parsed);
+  for (const out of framesWithoutAlertMembers(frame, ['summary', 'url'])) {
     if (Buffer.byteLength(out) <= MAX_PAYLOAD_BYTES) return out;
   }
   return undefined;
