@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../config/settings';
 import type { Priority } from '../src/alert/schema';
 import { failpoint } from '../src/faults/failpoint';
+import { FeedScripts } from '../src/feed/feed-scripts';
 import { metrics, observeSent } from '../src/metrics/metrics';
 import { APPROVAL_TIMEOUT_JOB, createAlertQueue, enqueueSend, QUEUE_NAME, type SendJobData } from '../src/queue/alert-queue';
 import type { Keys } from '../src/redis/keys';
@@ -67,28 +68,14 @@ export async function appendSend(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' |
 
 async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 'settings'>, alertId: string): Promise<{ outcome: SendOutcome; eventId?: string; status?: string } | 'stale'> {
   const { redis, keys, settings } = deps;
-  const rec = await new AlertStore(redis, keys, settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000).get(alertId);
+  const recordRetentionMs = settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000;
+  const rec = await new AlertStore(redis, keys, recordRetentionMs).get(alertId);
   if (!rec) return { outcome: 'missing' };
   if (rec.eventId) return { outcome: 'duplicate', eventId: rec.eventId };
   const sentAt = new Date().toISOString();
-  const members = `"alert":${JSON.stringify(toPayload({ ...rec, sentAt }))}`;
-  const expMs = rec.expiresAt ? String(Date.parse(rec.expiresAt)) : '';
-  const res = (await runScript(redis, 'appendSend', [keys.alert(alertId), keys.feed], [
-    members,
-    rec.topics.join(','),
-    expMs,
-    sentAt,
-    settings.FLASHWIRE_FEED_MAX_ENTRIES,
-    settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000,
-    alertId,
-    rec.rev ?? '0',
-    settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000,
-  ])) as [SendOutcome | 'stale', string?];
-  const [outcome, detail] = res;
-  if (outcome === 'stale') return 'stale';
-  if (outcome === 'appended' || outcome === 'duplicate') return { outcome, eventId: detail };
-  if (outcome === 'skipped') return { outcome, status: detail };
-  return { outcome };
+  const feed = new FeedScripts(redis, keys, { maxEntries: settings.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: settings.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs });
+  const res = await feed.appendSend(rec, toPayload({ ...rec, sentAt }), sentAt);
+  return res.outcome === 'stale' ? 'stale' : res;
 }
 
 /** Why a record left unqueued past the grace period is marked failed. */

@@ -1,6 +1,6 @@
 /**
  * The feed: one Redis Stream, the totally ordered log of every alert,
- * update and retraction. Writes go through the Lua scripts (see the worker);
+ * update and retraction. Writes go through the Lua scripts (FeedScripts);
  * this class reads it, for the gateway tail, resume and the HTTP poll.
  */
 import type { Redis } from 'ioredis';

@@ -1,7 +1,9 @@
 /**
- * Corrections and retractions. Each runs `append-change-3.lua`, which checks
- * the alert's state, appends the `update` or `retract` event when the alert
- * was sent, and changes the record, in one atomic step.
+ * Corrections and retractions (and approval decisions). Each plans the
+ * record's change and the event readers get, and hands both to the feed's
+ * append-change, which checks the alert's state, appends the `update` or
+ * `retract` event when the alert was sent, and changes the record, in one
+ * atomic step.
  *
  * They go straight from the API to the feed rather than through the queue:
  * the editor is waiting for the answer (409 if the alert is retracted, 200
@@ -14,16 +16,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { AlertPatch, AlertStatus } from '../alert/schema';
+import { alertEvent, retractEvent, type EventDraft } from '../feed/event-frame';
+import { FeedScripts, type FeedLimits } from '../feed/feed-scripts';
 import type { Keys } from '../redis/keys';
-import { runScript } from '../redis/scripts';
 import { AlertStore, effectiveStatus, releaseStatus, toPayload, type AlertRecord } from './alert-store';
 
-export interface FeedLimits {
-  maxEntries: number;
-  retentionMs: number;
-  /** FLASHWIRE_RECORD_RETENTION_SECONDS in ms: the record and report expire this long after a change. */
-  recordRetentionMs?: number;
-}
+/** The feed's limits; the record's retention defaults to the store's. */
+export type ChangeLimits = Omit<FeedLimits, 'recordRetentionMs'> & Partial<Pick<FeedLimits, 'recordRetentionMs'>>;
 
 export type ChangeOutcome =
   | { kind: 'done'; record: AlertRecord; eventId?: string }
@@ -34,17 +33,16 @@ const PATCHABLE = ['headline', 'summary', 'url'] as const;
 /** Rounds of read-then-apply before giving up; each lost round means the alert changed. */
 const MAX_ROUNDS = 20;
 
-type Plan = { fields: Record<string, string>; event: '' | 'update' | 'retract'; members: string; next: AlertRecord } | ChangeOutcome;
+/** The record's new fields, the event readers get (none before the send), and the record as it will be. */
+type Plan = { fields: Record<string, string>; event: EventDraft | undefined; next: AlertRecord } | ChangeOutcome;
 
 export class AlertChanges {
   private readonly store: AlertStore;
+  private readonly feed: FeedScripts;
 
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: Keys,
-    private readonly limits: FeedLimits,
-  ) {
+  constructor(redis: Redis, keys: Keys, limits: ChangeLimits) {
     this.store = new AlertStore(redis, keys, limits.recordRetentionMs);
+    this.feed = new FeedScripts(redis, keys, { maxEntries: limits.maxEntries, retentionMs: limits.retentionMs, recordRetentionMs: this.store.retentionMs });
   }
 
   /** Corrects headline, summary or url; a sent alert gets an `update` event. */
@@ -70,7 +68,7 @@ export class AlertChanges {
       const sent = rec.status === 'sent';
       if (sent) fields.updatedAt = next.updatedAt = at;
       fields.audit = JSON.stringify(next.audit);
-      return { fields, event: sent ? 'update' : '', members: sent ? `"alert":${JSON.stringify(toPayload(next))}` : '', next };
+      return { fields, event: sent ? alertEvent('update', toPayload(next)) : undefined, next };
     });
   }
 
@@ -90,7 +88,7 @@ export class AlertChanges {
       };
       const fields = { status: 'retracted', retractReason: reason, retractedAt: at, retractedBy: by, audit: JSON.stringify(next.audit) };
       const sent = rec.status === 'sent';
-      return { fields, event: sent ? 'retract' : '', members: sent ? `"id":${JSON.stringify(id)},"reason":${JSON.stringify(reason)}` : '', next };
+      return { fields, event: sent ? retractEvent(id, reason) : undefined, next };
     });
   }
 
@@ -106,7 +104,7 @@ export class AlertChanges {
       const at = new Date().toISOString();
       const released = releaseStatus(rec.sendAt, Date.now());
       const next: AlertRecord = { ...rec, status: released, audit: [...rec.audit, { action: 'approved', by, at }] };
-      return { fields: { status: released, audit: JSON.stringify(next.audit) }, event: '', members: '', next };
+      return { fields: { status: released, audit: JSON.stringify(next.audit) }, event: undefined, next };
     });
   }
 
@@ -125,7 +123,7 @@ export class AlertChanges {
         audit: [...rec.audit, { action: 'rejected', by, at, reason }],
       };
       const fields = { status: 'rejected', rejectReason: reason, rejectedAt: at, rejectedBy: by, audit: JSON.stringify(next.audit) };
-      return { fields, event: '', members: '', next };
+      return { fields, event: undefined, next };
     });
   }
 
@@ -135,23 +133,11 @@ export class AlertChanges {
       if (!rec) return { kind: 'missing' };
       const p = plan(rec);
       if ('kind' in p) return p;
-      const res = (await runScript(this.redis, 'appendChange', [this.keys.alert(id), this.keys.feed, this.keys.report(id)], [
-        rec.status,
-        rec.rev ?? '0',
-        p.event,
-        p.members,
-        rec.topics.join(','),
-        rec.expiresAt ? String(Date.parse(rec.expiresAt)) : '',
-        this.limits.maxEntries,
-        this.limits.retentionMs,
-        id,
-        this.store.retentionMs,
-        ...Object.entries(p.fields).flat(),
-      ])) as [string, string?];
+      const res = await this.feed.appendChange(rec, p.event, p.fields);
       const next: AlertRecord = { ...p.next, rev: String(Number(rec.rev ?? '0') + 1) };
-      switch (res[0]) {
+      switch (res.outcome) {
         case 'appended':
-          return { kind: 'done', record: next, eventId: res[1] };
+          return { kind: 'done', record: next, eventId: res.eventId };
         case 'changed':
           return { kind: 'done', record: next };
         case 'missing':
@@ -160,8 +146,6 @@ export class AlertChanges {
           return { kind: 'conflict', status: 'expired' };
         case 'stale':
           continue;
-        default:
-          throw new Error(`append-change answered ${String(res[0])}`);
       }
     }
     throw new Error(`alert ${id} kept changing; try again`);

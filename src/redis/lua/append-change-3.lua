@@ -4,6 +4,10 @@
   status check, the XADD and the record change are one atomic step, so each
   change enters the feed once and only once, after the alert's own event.
 
+  Run only by FeedScripts (src/feed/feed-scripts.ts), which builds these
+  ARGV, maps the replies, and owns the entry's fields (type, alert, topics,
+  exp, body) and the frame members' text.
+
   The caller built the event and the new fields from the record as it read
   it (status ARGV[1], revision ARGV[2]). If either moved meanwhile (a send,
   another correction), nothing happens and the caller reads again.

@@ -1,6 +1,10 @@
 --[[
   Append an alert's send to the feed, exactly once.
 
+  Run only by FeedScripts (src/feed/feed-scripts.ts), which builds these
+  ARGV, maps the replies, and owns the entry's fields (type, alert, topics,
+  exp, body) and the frame members' text.
+
   The XADD and the mark that it happened are one atomic step, keyed by the
   alert: a retried job, or one whose worker died after this ran, finds the
   eventId already set and appends nothing.
