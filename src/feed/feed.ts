@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { compareEventIds, ZERO_EVENT_ID } from './event-id';
 import { parseEntry, type FeedEvent } from './feed-event';
+import type { FeedReader } from './feed-reader';
 
 type RawEntry = [string, string[]];
 
@@ -19,7 +20,7 @@ export class SilentLinkError extends Error {
 
 const LAST_POSSIBLE_ID = '18446744073709551615-18446744073709551615';
 
-export class Feed {
+export class Feed implements FeedReader {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../../config/settings';
 import type { Principal } from '../auth/principal';
-import { ZERO_EVENT_ID, isEventId } from '../feed/event-id';
+import { ZERO_EVENT_ID } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
 import { observeDispatched, observeReach } from '../metrics/metrics';
@@ -20,7 +20,7 @@ import { FeedTail } from './feed-tail';
 import { Hub } from './hub';
 import { Reader } from './reader';
 import { RecentEvents } from './recent-events';
-import { planResume, replay, type ResumeSource } from './resume';
+import { resume, type ResumeSource } from './resume';
 import type { Transport } from './transport';
 
 export interface GatewayDeps {
@@ -165,22 +165,18 @@ export class Gateway {
       sendRefusals();
       return reader;
     }
-    // Live events dispatched from here on all follow this position.
-    const livePosition = this.tail.position;
-    reader.beginReplay(isEventId(o.since) ? o.since : livePosition);
     try {
-      const plan = await planResume(o.since, this.resumeSource);
-      welcome(plan.ok);
-      sendRefusals();
-      if (plan.ok) {
-        if (plan.cached) this.stats.resumesFromMemory++;
-        else this.stats.resumesFromFeed++;
-        await replay(reader, o.since, plan, this.resumeSource, { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4), deadline: Date.now() + s.FLASHWIRE_RESUME_DEADLINE_MS });
-      } else {
-        this.stats.resyncs++;
-        reader.resync(plan.reason, livePosition);
-      }
-      reader.endReplay();
+      const replayOptions = { pageSize: 200, drainBelowBytes: Math.floor(s.FLASHWIRE_MAX_BUFFERED_BYTES / 4), timeLimitMs: s.FLASHWIRE_RESUME_DEADLINE_MS };
+      await resume(reader, o.since, this.resumeSource, replayOptions, (plan) => {
+        welcome(plan.ok);
+        sendRefusals();
+        if (plan.ok) {
+          if (plan.cached) this.stats.resumesFromMemory++;
+          else this.stats.resumesFromFeed++;
+        } else {
+          this.stats.resyncs++;
+        }
+      });
     } catch (err) {
       // Redis could not answer the replay: the reader must retry with the
       // same `since` rather than silently miss events.

@@ -4,14 +4,14 @@
  * from the feed in Redis otherwise.
  */
 import { compareEventIds, isEventId } from '../feed/event-id';
-import type { Feed } from '../feed/feed';
 import type { FeedEvent } from '../feed/feed-event';
+import type { FeedReader } from '../feed/feed-reader';
 import type { Reader } from './reader';
 import type { RecentEvents } from './recent-events';
 
 export interface ResumeSource {
   recent: RecentEvents;
-  feed: Feed;
+  feed: FeedReader;
   /** The last event the gateway's tail has handed on. */
   tailPosition(): string;
 }
@@ -88,4 +88,33 @@ export async function replay(reader: Reader, since: string, plan: Extract<Resume
     // (held in the reader's pending buffer) covers the rest.
     if (page.length < o.pageSize || compareEventIds(cursor, src.tailPosition()) >= 0) return;
   }
+}
+
+export interface ResumeOptions extends Omit<ReplayOptions, 'deadline'> {
+  /** How long the replay may take once planned; then the reader is cut off (4008). */
+  timeLimitMs?: number;
+}
+
+/**
+ * Brings a reader registered in the hub from `since` to live: live events
+ * are held from now, the plan is made (and handed to `onPlanned`, which
+ * writes the welcome), then either what it missed is replayed, or it is told
+ * to resync and carries on from the tail's position as it was when it was
+ * registered; either way the held live events follow, each event once.
+ * Rejects when the feed cannot be read: the caller closes the reader then.
+ */
+export async function resume(reader: Reader, since: string, src: ResumeSource, o: ResumeOptions, onPlanned: (plan: ResumePlan) => void): Promise<ResumePlan> {
+  // Live events dispatched from here on all follow this position.
+  const livePosition = src.tailPosition();
+  reader.beginReplay(isEventId(since) ? since : livePosition);
+  const plan = await planResume(since, src);
+  onPlanned(plan);
+  if (plan.ok) {
+    const deadline = o.timeLimitMs === undefined ? undefined : Date.now() + o.timeLimitMs;
+    await replay(reader, since, plan, src, { pageSize: o.pageSize, drainBelowBytes: o.drainBelowBytes, deadline });
+  } else {
+    reader.resync(plan.reason, livePosition);
+  }
+  reader.endReplay();
+  return plan;
 }
