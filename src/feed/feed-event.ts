@@ -4,7 +4,7 @@
  * This module also owns the entry's layout, both ways: the values an append
  * script writes, and the event read back from them.
  */
-import { frameText, membersText, type EventDraft } from './event-frame';
+import { frameText, membersText, type EventDraft } from './frame-text';
 
 export type FeedEventType = 'alert' | 'update' | 'retract';
 

@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { AlertPayload } from '../alert/schema';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
-import { alertEvent, type EventDraft } from './event-frame';
+import { alertEvent, type EventDraft } from './frame-text';
 import { entryExpiry, entryTopics, toEntry, type EntrySubject } from './feed-event';
 
 export interface FeedLimits {

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FeedEvent } from '../feed/feed-event';
+import { controlFrameText } from '../feed/frame-text';
 import type { ServerFrame } from '../protocol/frames';
 import type { Transport } from './transport';
 
@@ -27,7 +28,7 @@ export function sseEventBytes(e: FeedEvent): Buffer {
  * not be honoured.
  */
 export function sseControlText(frame: ServerFrame, cursor?: string): string {
-  return `${cursor !== undefined ? `id: ${cursor}\n` : ''}event: ${frame.type}\ndata: ${JSON.stringify(frame)}\n\n`;
+  return `${cursor !== undefined ? `id: ${cursor}\n` : ''}event: ${frame.type}\ndata: ${controlFrameText(frame)}\n\n`;
 }
 
 /** A comment line: ignored by EventSource, but it keeps proxies from timing the stream out. */

@@ -30,6 +30,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { FeedEvent } from '../feed/feed-event';
+import { controlFrameText } from '../feed/frame-text';
 import type { ServerFrame } from '../protocol/frames';
 import type { Transport } from './transport';
 
@@ -167,7 +168,7 @@ export class WsTransport implements Transport {
     // Events delivered before it must reach the wire before it.
     this.flushNow();
     this.chargeControl();
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(controlFrameText(frame));
   }
 
   /** Answers a WebSocket ping (the endpoint checks the cut-off first). */

@@ -5,7 +5,7 @@
  * subscription it goes to.
  */
 import { createHash } from 'node:crypto';
-import { framesWithoutAlertMembers } from '../feed/event-frame';
+import { framesWithoutAlertMembers } from '../feed/frame-text';
 import type { FeedEvent } from '../feed/feed-event';
 
 /** The most a push payload may be (SPEC; push services take about 4 KB, less the encryption's overhead). */

@@ -16,7 +16,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { AlertPatch, AlertStatus } from '../alert/schema';
-import { alertEvent, retractEvent, type EventDraft } from '../feed/event-frame';
+import { alertEvent, retractEvent, type EventDraft } from '../feed/frame-text';
 import { FeedScripts, type FeedLimits } from '../feed/feed-scripts';
 import type { Keys } from '../redis/keys';
 import { AlertStore, effectiveStatus, releaseStatus, toPayload, type AlertRecord } from './alert-store';

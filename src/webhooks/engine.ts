@@ -22,6 +22,7 @@ import { anyCovers } from '../alert/topics';
 import { eventTime, ZERO_EVENT_ID } from '../feed/event-id';
 import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
+import { controlFrameText } from '../feed/frame-text';
 import { metrics, webhookMetrics } from '../metrics/metrics';
 import type { Keys } from '../redis/keys';
 import { WebhookSender, type CallResult } from './sender';
@@ -139,7 +140,7 @@ class Runner {
       // The events after the cursor left the feed: say so once, then go on from the end.
       const end = await e.feed.lastId();
       this.pendingSince = now;
-      await e.deliver(this, ep, `resync-${ep.cursor}`, '{"type":"resync","reason":"trimmed"}', end);
+      await e.deliver(this, ep, `resync-${ep.cursor}`, controlFrameText({ type: 'resync', reason: 'trimmed' }), end);
       return 0;
     }
 

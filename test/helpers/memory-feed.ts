@@ -4,7 +4,7 @@
  * retention that removes the oldest entries. It counts its reads, so a test
  * can tell that an answer came from the gateway's memory and not the feed.
  */
-import { alertEvent, retractEvent, type EventDraft } from '../../src/feed/event-frame';
+import { alertEvent, retractEvent, type EventDraft } from '../../src/feed/frame-text';
 import { compareEventIds, ZERO_EVENT_ID } from '../../src/feed/event-id';
 import { ENTRY_FIELDS, parseEntry, toEntry, type EntrySubject, type FeedEvent } from '../../src/feed/feed-event';
 import type { FeedReader } from '../../src/feed/feed-reader';

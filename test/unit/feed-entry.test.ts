@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AlertPayload } from '../../src/alert/schema';
-import { alertEvent, framesWithoutAlertMembers, frameText, membersText, retractEvent } from '../../src/feed/event-frame';
+import { alertEvent, controlFrameText, framesWithoutAlertMembers, frameText, membersText, retractEvent } from '../../src/feed/frame-text';
 import { ENTRY_FIELDS, entryExpiry, isExpired, parseEntry, toEntry, type EntryValues, type FeedEvent } from '../../src/feed/feed-event';
 import { serverFrameSchema } from '../../src/protocol/frames';
 
@@ -89,6 +89,11 @@ describe('feed entries', () => {
   it('members are the frame less type and eventId, serialized once for every reader', () => {
     expect(membersText(alertEvent('alert', payload))).toBe(`"alert":${JSON.stringify(payload)}`);
     expect(frameText('retract', '2-0', membersText(retractEvent('A', 'r')))).toBe('{"type":"retract","eventId":"2-0","id":"A","reason":"r"}');
+  });
+
+  it('control frames are one line of JSON, members in the order given', () => {
+    expect(controlFrameText({ type: 'resync', reason: 'trimmed' })).toBe('{"type":"resync","reason":"trimmed"}');
+    expect(controlFrameText({ type: 'error', code: 'invalid_frame', message: 'bad\nframe' })).toBe('{"type":"error","code":"invalid_frame","message":"bad\\nframe"}');
   });
 
   it('the append scripts write exactly these fields, in this order', () => {

@@ -1,13 +1,23 @@
 /**
- * The text of an event frame (`alert`, `update`, `retract`). Its members
- * (everything after `type` and `eventId`) are serialized once, when the
- * event is appended, and stored in the feed entry; a reader's frame is that
- * text with `type` and `eventId` put in front, so the alert is never
- * serialized again, however many processes and sockets read it. This module
- * is the only author of that text.
+ * The text of every server frame; this module is its only author.
+ *
+ * An event frame's (`alert`, `update`, `retract`) members, everything after
+ * `type` and `eventId`, are serialized once, when the event is appended,
+ * and stored in the feed entry; a reader's frame is that text with `type`
+ * and `eventId` put in front, so the alert is never serialized again,
+ * however many processes and sockets read it. Control frames (welcome,
+ * resync, error, ...) belong to one connection and are written as they go.
  */
 import type { AlertPayload } from '../alert/schema';
-import type { EventFrame } from '../protocol/frames';
+import type { EventFrame, ServerFrame } from '../protocol/frames';
+
+/**
+ * A control frame's text: one line of JSON, members in the order given.
+ * (Event frames never come this way: they arrive from the feed as text.)
+ */
+export function controlFrameText(frame: ServerFrame): string {
+  return JSON.stringify(frame);
+}
 
 /** A frame's members as the protocol types them: the frame less `type` and `eventId`. */
 export type FrameMembers<F extends EventFrame> = Omit<F, 'type' | 'eventId'>;
