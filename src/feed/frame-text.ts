@@ -66,3 +66,15 @@ export function* framesWithoutAlertMembers(frame: string, names: readonly string
     yield JSON.stringify(parsed);
   }
 }
+
+const PRIORITY_IN_FRAME = /"priority":"([a-z]+)"/;
+
+/**
+ * The alert's priority as an `alert` or `update` frame's text carries it,
+ * read without parsing the frame (once per event, for metrics and push).
+ * The payload's first "priority" member is the alert's own: it follows
+ * id, headline and topics, and a quote inside a string is escaped.
+ */
+export function priorityInFrame(frame: string): string | undefined {
+  return PRIORITY_IN_FRAME.exec(frame)?.[1];
+}

@@ -5,7 +5,7 @@
  * subscription it goes to.
  */
 import { createHash } from 'node:crypto';
-import { framesWithoutAlertMembers } from '../feed/frame-text';
+import { framesWithoutAlertMembers, priorityInFrame } from '../feed/frame-text';
 import type { FeedEvent } from '../feed/feed-event';
 
 /** The most a push payload may be (SPEC; push services take about 4 KB, less the encryption's overhead). */
@@ -61,8 +61,7 @@ export function pushPayload(frame: string): string | undefined {
 /** The alert's priority as the frame carries it (alert and update frames; a retract has none). */
 export function framePriority(e: FeedEvent): string | undefined {
   if (e.type === 'retract') return undefined;
-  const m = /"priority":"([a-z]+)"/.exec(e.frame);
-  return m?.[1];
+  return priorityInFrame(e.frame);
 }
 
 /** Everything a push of this event needs but the subscription's own keys. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AlertPayload } from '../../src/alert/schema';
-import { alertEvent, controlFrameText, framesWithoutAlertMembers, frameText, membersText, retractEvent } from '../../src/feed/frame-text';
+import { alertEvent, controlFrameText, framesWithoutAlertMembers, frameText, membersText, priorityInFrame, retractEvent } from '../../src/feed/frame-text';
 import { ENTRY_FIELDS, entryExpiry, isExpired, parseEntry, toEntry, type EntryValues, type FeedEvent } from '../../src/feed/feed-event';
 import { serverFrameSchema } from '../../src/protocol/frames';
 
@@ -89,6 +89,13 @@ describe('feed entries', () => {
   it('members are the frame less type and eventId, serialized once for every reader', () => {
     expect(membersText(alertEvent('alert', payload))).toBe(`"alert":${JSON.stringify(payload)}`);
     expect(frameText('retract', '2-0', membersText(retractEvent('A', 'r')))).toBe('{"type":"retract","eventId":"2-0","id":"A","reason":"r"}');
+  });
+
+  it("reads the alert's priority from the frame text, not from a headline that mentions one", () => {
+    const tricky = { ...payload, headline: '"priority":"routine"', priority: 'bulletin' as const };
+    const e = parseEntry('3-0', fieldsOf(toEntry(alertEvent('update', tricky), tricky))) as FeedEvent;
+    expect(priorityInFrame(e.frame)).toBe('bulletin');
+    expect(priorityInFrame('{"type":"retract","eventId":"1-0","id":"A","reason":"r"}')).toBeUndefined();
   });
 
   it('control frames are one line of JSON, members in the order given', () => {
