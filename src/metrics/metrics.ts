@@ -16,8 +16,6 @@ import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefault
 import { decodeTime } from 'ulid';
 import { eventTime } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
-import type { Gateway } from '../gateway/gateway';
-import { WsTransport } from '../gateway/ws-transport';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
@@ -33,9 +31,29 @@ if (cluster.isWorker) {
   new AggregatorRegistry();
 }
 
+/** The figures a gateway counts in plain fields as it works (never per delivery here). */
+export interface GatewayCounters {
+  readonly deliveries: number;
+  readonly slowDisconnects: number;
+  readonly eventsTailed: number;
+  readonly receipts: number;
+}
+
+/**
+ * What the collectors read from a gateway at scrape time. Declared here and
+ * wired by the process that runs the gateway, so the gateway reports to
+ * metrics and metrics never reaches back into the gateway.
+ */
+export interface GatewayStats {
+  /** A live view: read at each scrape, and once more when the gateway retires. */
+  readonly counters: GatewayCounters;
+  /** Readers connected now, by transport. */
+  readers(): { ws: number; sse: number };
+}
+
 /** What a running Service lends to the collectors while it runs. */
 export interface MetricSources {
-  gateway?: Gateway;
+  gateway?: GatewayStats;
   queue?: Queue;
 }
 
@@ -48,7 +66,7 @@ export function track(s: MetricSources): () => void {
   sources.add(s);
   return () => {
     if (!sources.delete(s)) return;
-    const st = s.gateway?.stats;
+    const st = s.gateway?.counters;
     if (st) {
       retired.deliveries += st.deliveries;
       retired.slowDisconnects += st.slowDisconnects;
@@ -60,7 +78,7 @@ export function track(s: MetricSources): () => void {
 
 function gatewayTotal(field: keyof typeof retired): number {
   let n = retired[field];
-  for (const s of sources) n += s.gateway?.stats[field] ?? 0;
+  for (const s of sources) n += s.gateway?.counters[field] ?? 0;
   return n;
 }
 
@@ -84,16 +102,15 @@ export const metrics = {
     labelNames: ['transport'] as const,
     registers: [registry],
     collect() {
-      // Once per scrape, O(readers): cheap next to one alert's fan-out.
       let ws = 0;
-      let total = 0;
+      let sse = 0;
       for (const s of sources) {
-        if (!s.gateway) continue;
-        total += s.gateway.readers.size;
-        for (const r of s.gateway.readers) if (r.transport instanceof WsTransport) ws++;
+        const n = s.gateway?.readers();
+        ws += n?.ws ?? 0;
+        sse += n?.sse ?? 0;
       }
       this.set({ transport: 'ws' }, ws);
-      this.set({ transport: 'sse' }, total - ws);
+      this.set({ transport: 'sse' }, sse);
     },
   }),
   alertsAccepted: new Counter({ name: 'flashwire_alerts_accepted_total', help: 'Alerts accepted by the API (202)', labelNames: ['priority'] as const, registers: [registry] }),
