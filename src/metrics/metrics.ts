@@ -14,8 +14,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decodeTime } from 'ulid';
+import { bearerCredential } from '../auth/bearer';
 import { eventTime } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
+import { writeProblem } from '../http/problem';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
@@ -336,12 +338,10 @@ export function metricsHandler(key: string | undefined): (req: IncomingMessage, 
   const expected = key ? createHash('sha256').update(key).digest() : undefined;
   return (req, res) => {
     if (expected) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      const given = m ? createHash('sha256').update(m[1] as string).digest() : undefined;
+      const credential = bearerCredential(req.headers.authorization);
+      const given = credential === undefined ? undefined : createHash('sha256').update(credential).digest();
       if (!given || !timingSafeEqual(given, expected)) {
-        const body = 'metrics need "Authorization: Bearer FLASHWIRE_METRICS_KEY"\n';
-        res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer realm="flashwire-metrics"', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
+        writeProblem(res, 'unauthorized', 'metrics need "Authorization: Bearer FLASHWIRE_METRICS_KEY"', { headers: { 'WWW-Authenticate': 'Bearer realm="flashwire-metrics"' } });
         return;
       }
     }
@@ -350,10 +350,7 @@ export function metricsHandler(key: string | undefined): (req: IncomingMessage, 
         res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
       },
-      (err: unknown) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end(`metrics failed: ${String(err)}\n`);
-      },
+      (err: unknown) => writeProblem(res, 'internal', `metrics failed: ${String(err)}`),
     );
   };
 }
