@@ -14,10 +14,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decodeTime } from 'ulid';
+import { PRIORITIES } from '../alert/schema';
 import { bearerCredential } from '../auth/bearer';
 import { eventTime } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
 import { writeProblem } from '../http/problem';
+import { priorityOfRank } from '../queue/alert-queue';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
@@ -187,7 +189,7 @@ export const metrics = {
 };
 
 // Series exist from the start, so rate() and absent() work before the first alert.
-for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
+for (const priority of PRIORITIES) {
   metrics.alertsAccepted.inc({ priority }, 0);
   metrics.alertsSent.inc({ priority }, 0);
   metrics.acceptToFeed.zero({ priority });
@@ -247,8 +249,6 @@ function queueCounts(): Promise<Record<string, number> | undefined> {
   return counts;
 }
 
-const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
-
 /**
  * Worker: an alert entered the feed. Measured from its ULID's time (= createdAt)
  * plus any embargo; an alert queued later than that (`queuedAt`: its send
@@ -256,7 +256,7 @@ const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
  * time spent waiting for approval is not counted as delivery delay.
  */
 export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined, queuedAt?: number): void {
-  const priority = PRIORITY_NAMES[priorityRank ?? 0] || 'unknown';
+  const priority = priorityOfRank(priorityRank) ?? 'unknown';
   metrics.alertsSent.inc({ priority });
   const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
   const due = Math.max(decodeTime(alertId), queuedAt ?? 0) + (delayMs ?? 0);
