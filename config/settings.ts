@@ -8,6 +8,7 @@
  * the worst moment.
  */
 import { z } from 'zod';
+import { PRIORITIES } from '../src/alert/schema';
 
 export const ROLES = ['api', 'worker', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
@@ -48,7 +49,7 @@ const origins = z
 const approvalPriorities = z
   .string()
   .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
-  .pipe(z.array(z.enum(['flash', 'bulletin', 'urgent', 'routine'], { error: 'must be a comma list of flash, bulletin, urgent, routine' })))
+  .pipe(z.array(z.enum(PRIORITIES, { error: `must be a comma list of ${PRIORITIES.join(', ')}` })))
   .transform((list) => [...new Set(list)]);
 
 const base64url = z.string().trim().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url (letters, digits, - and _, no padding)');

@@ -8,6 +8,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
+import type { RedisChoice } from '../src/redis/target';
 import type { Settings } from '../config/settings';
 import { serveClusterMetrics } from '../src/metrics/metrics';
 
@@ -17,11 +18,11 @@ export class ClusterSettingsError extends Error {}
  * Starts the cluster when asked to and this is the primary; answers true
  * then, and the caller must not start the service itself.
  */
-export function startClusterPrimary(settings: Settings, log: Logger): boolean {
+export function startClusterPrimary(settings: Settings, redis: RedisChoice, log: Logger): boolean {
   const n = settings.FLASHWIRE_GATEWAY_PROCESSES;
   if (n <= 1 || !cluster.isPrimary) return false;
   // Each worker would otherwise start its own private redis-server on one data directory.
-  if (!settings.REDIS_URL && !settings.REDIS_SENTINELS && !settings.REDIS_CLUSTER_NODES) {
+  if (redis.kind === 'private') {
     throw new ClusterSettingsError('FLASHWIRE_GATEWAY_PROCESSES above 1 needs REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES: the processes must share one Redis');
   }
 

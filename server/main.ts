@@ -3,13 +3,13 @@
  * `npm start`: read settings, find (or start) Redis, run the roles, and shut
  * down cleanly on SIGTERM/SIGINT within the configured grace period.
  */
-import path from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config/settings';
 import { createLogger } from '../src/log';
 import { ClusterSettingsError, startClusterPrimary } from './cluster';
 import { RedisServer, RedisServerMissingError } from '../src/redis/redis-server';
 import { RedisTooOldError } from '../src/redis/server-check';
-import { topologyFromSettings, TopologyError } from '../src/redis/topology';
+import { redisChoice, type RedisChoice } from '../src/redis/target';
+import { TopologyError } from '../src/redis/topology';
 import type { RedisTarget } from '../src/redis/connection';
 import { Service } from './service';
 
@@ -27,28 +27,24 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(settings.FLASHWIRE_LOG_LEVEL);
+  let choice: RedisChoice;
   try {
-    if (startClusterPrimary(settings, log)) return;
+    choice = redisChoice(settings);
+  } catch (err) {
+    if (err instanceof TopologyError) fail(err.message);
+    throw err;
+  }
+  try {
+    if (startClusterPrimary(settings, choice, log)) return;
   } catch (err) {
     if (err instanceof ClusterSettingsError) fail(err.message);
     throw err;
   }
 
   let embedded: RedisServer | undefined;
-  let target: RedisTarget;
-  let topology: RedisTarget | undefined;
-  try {
-    topology = topologyFromSettings(settings);
-  } catch (err) {
-    if (err instanceof TopologyError) fail(err.message);
-    throw err;
-  }
-  if (topology) {
-    target = topology;
-  } else if (settings.REDIS_URL) {
-    target = { url: settings.REDIS_URL };
-  } else {
-    embedded = new RedisServer({ dir: path.resolve(settings.FLASHWIRE_DATA_DIR) });
+  let target: RedisTarget = choice.target;
+  if (choice.kind === 'private') {
+    embedded = new RedisServer({ dir: choice.dir });
     try {
       await embedded.start();
     } catch (err) {

@@ -17,8 +17,9 @@ import { SubscriberTokens } from '../src/auth/subscriber-token';
 import { Gateway } from '../src/gateway/gateway';
 import { SseEndpoint } from '../src/gateway/sse-endpoint';
 import { WsEndpoint } from '../src/gateway/ws-endpoint';
+import { WsTransport } from '../src/gateway/ws-transport';
 import { createFront } from '../src/http/front';
-import { metricsHandler, track } from '../src/metrics/metrics';
+import { metrics, metricsHandler, track, type GatewayStats } from '../src/metrics/metrics';
 import { createAlertQueue, type SendJobData } from '../src/queue/alert-queue';
 import { closeQuietly, connect, describeTarget, waitReady, type ConnectionPurpose, type RedisTarget } from '../src/redis/connection';
 import { PushSender } from '../src/push/sender';
@@ -77,7 +78,12 @@ export class Service {
   }
 
   private open(purpose: ConnectionPurpose, name: string): Redis {
-    const r = connect(this.options.redis, purpose, `flashwire:${name}`, { log: this.options.log, timeoutMs: this.options.settings.FLASHWIRE_REDIS_TIMEOUT_MS });
+    const r = connect(this.options.redis, purpose, `flashwire:${name}`, {
+      log: this.options.log,
+      timeoutMs: this.options.settings.FLASHWIRE_REDIS_TIMEOUT_MS,
+      onReconnecting: (connection) => metrics.redisReconnects.inc({ connection }),
+      onLinkDropped: (connection) => metrics.redisLinkDrops.inc({ connection }),
+    });
     this.connections.push(r);
     return r;
   }
@@ -162,7 +168,7 @@ export class Service {
     }
     const ws = this.ws;
     const sse = this.sse;
-    this.untrackMetrics = track({ gateway: this.gateway, queue: this.queue });
+    this.untrackMetrics = track({ gateway: this.gateway && gatewayStats(this.gateway), queue: this.queue });
     this.server = createFront({
       redis,
       roles,
@@ -241,4 +247,17 @@ export class Service {
     })();
     return this.stopping;
   }
+}
+
+/** The gateway's figures as the collectors read them at scrape time. */
+function gatewayStats(gateway: Gateway): GatewayStats {
+  return {
+    counters: gateway.stats,
+    readers() {
+      // Once per scrape, O(readers): cheap next to one alert's fan-out.
+      let ws = 0;
+      for (const r of gateway.readers) if (r.transport instanceof WsTransport) ws++;
+      return { ws, sse: gateway.readers.size - ws };
+    },
+  };
 }

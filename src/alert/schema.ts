@@ -6,10 +6,15 @@
 import { z } from 'zod';
 import { isPrivateTopic, TOPIC_PATTERN } from './topics';
 
-/** News-wire priority scale, highest first. */
+/**
+ * News-wire priority scale, highest first: the one list of priority names.
+ * Settings, the queue's ranks, push urgency, metrics labels and the CLI take
+ * it from here; the client package's `Priority` is checked against it.
+ */
 export const PRIORITIES = ['flash', 'bulletin', 'urgent', 'routine'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const DEFAULT_PRIORITY: Priority = 'urgent';
+export const prioritySchema = z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(', ')}` });
 
 export const STATUSES = ['scheduled', 'queued', 'sent', 'retracted', 'expired', 'failed', 'pending_approval', 'rejected'] as const;
 export type AlertStatus = (typeof STATUSES)[number];
@@ -89,7 +94,7 @@ export const alertInputSchema = z
     summary: summarySchema.optional(),
     url: urlSchema.optional(),
     topics: topicsSchema,
-    priority: z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(', ')}` }).default(DEFAULT_PRIORITY),
+    priority: prioritySchema.default(DEFAULT_PRIORITY),
     sendAt: instant.optional(),
     expiresAt: instant.optional(),
   })
@@ -147,7 +152,7 @@ export const alertPayloadSchema = z.object({
   summary: z.string().optional(),
   url: z.string().optional(),
   topics: z.array(z.string()),
-  priority: z.enum(PRIORITIES),
+  priority: prioritySchema,
   createdAt: z.string(),
   sentAt: z.string().optional(),
   updatedAt: z.string().optional(),

@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyStore } from '../auth/api-keys';
+import { bearerCredential } from '../auth/bearer';
 import type { Principal, Scope } from '../auth/principal';
 import { looksLikeJwt } from '../auth/subscriber-token';
 import { ApiError } from './errors';
@@ -16,11 +17,11 @@ declare module 'express-serve-static-core' {
 
 export const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="flashwire"' };
 
+/** The Bearer credential; '' when an Authorization header is there but is not one. */
 export function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-  return m ? m[1] : '';
+  return bearerCredential(h) ?? '';
 }
 
 /** Requires an API key holding `scope`. */

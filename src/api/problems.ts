@@ -1,29 +1,16 @@
 /**
- * RFC 9457 problem documents: every error the API answers goes through
- * `sendProblem`, so they all have the same shape.
+ * The API's side of problem documents: every error it answers becomes an
+ * ApiError and is written by the one problem writer (http/problem.ts).
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { writeProblem, type FieldError } from '../http/problem';
 import { isRedisOutOfMemory } from '../redis/server-check';
-import { ApiError, type FieldError } from './errors';
-
-export const problemSchema = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  instance: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-export type Problem = z.infer<typeof problemSchema>;
+import { ApiError } from './errors';
 
 export function sendProblem(res: Response, err: ApiError, instance?: string): void {
-  const body: Problem = { type: err.type, title: err.title, status: err.status, detail: err.detail };
-  if (instance) body.instance = instance;
-  if (err.errors) body.errors = err.errors;
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.status).type('application/problem+json').send(JSON.stringify(body));
+  writeProblem(res, err.code, err.detail, { instance, errors: err.errors, headers: err.headers });
 }
 
 /** True when `input` has a value at `path` (zod 4 does not report the input by default). */
@@ -95,7 +82,7 @@ interface BodyParserError {
 
 /**
  * The last middleware: typed errors become problem documents; body-parser
- * failures map to 400/413/415; anything else is a 503 when Redis is down
+ * failures map to 400/415 (413 is mapped where the limit is known, body.ts); anything else is a 503 when Redis is down
  * (the caller may retry) and a 500 otherwise, logged with its stack.
  */
 export function problemMiddleware(log: Logger, redisReady: () => boolean): ErrorRequestHandler {
@@ -111,8 +98,6 @@ export function problemMiddleware(log: Logger, redisReady: () => boolean): Error
     switch (bp.type) {
       case 'entity.parse.failed':
         return sendProblem(res, new ApiError('malformed_json', 'the body is not valid JSON'), instance);
-      case 'entity.too.large':
-        return sendProblem(res, new ApiError('payload_too_large', 'the body is larger than the limit of 64 KiB'), instance);
       case 'charset.unsupported':
       case 'encoding.unsupported':
         return sendProblem(res, new ApiError('unsupported_media_type', 'the body must be UTF-8 JSON'), instance);

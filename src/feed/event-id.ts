@@ -1,51 +1,6 @@
 /**
- * Feed event ids are Redis Stream ids, `<ms>-<seq>`: two decimal integers,
- * each at most 2^64−1, written without leading zeros. Only that canonical
- * form is an eventId; everything else is malformed, so a cursor that Redis
- * would refuse (or read as another id) never reaches Redis.
- *
- * They only grow, but as strings they do not sort ("9-0" > "10-0"), so
- * compare them here. This module is the one place ids are checked and
- * compared: the API, the gateway and the clients (the browser bundle too)
- * all use it, so it must stay free of Node-only imports.
+ * The service's name for the one eventId module. Checking and comparing ids
+ * is shared with the clients, and the client package may import nothing of
+ * the service, so the module lives there and the service imports it.
  */
-/** Shape only; `isEventId` also checks the 64-bit range. */
-export const EVENT_ID_PATTERN = /^(0|[1-9]\d{0,19})-(0|[1-9]\d{0,19})$/;
-
-/** 2^64 − 1, the largest part a Redis Stream id can have. */
-const MAX_PART = '18446744073709551615';
-
-function fitsIn64Bits(part: string): boolean {
-  return part.length < MAX_PART.length || (part.length === MAX_PART.length && part <= MAX_PART);
-}
-
-/** True for a canonical `MS-SEQ` eventId within 64 bits. */
-export function isEventId(s: unknown): s is string {
-  if (typeof s !== 'string' || s.length > 41 || !EVENT_ID_PATTERN.test(s)) return false;
-  const dash = s.indexOf('-');
-  return fitsIn64Bits(s.slice(0, dash)) && fitsIn64Bits(s.slice(dash + 1));
-}
-
-/**
- * Negative when a < b, zero when equal, positive when a > b. Both must be
- * eventIds (`isEventId`): canonical parts compare by length, then digits.
- */
-export function compareEventIds(a: string, b: string): number {
-  const da = a.indexOf('-');
-  const db = b.indexOf('-');
-  const ma = a.slice(0, da);
-  const mb = b.slice(0, db);
-  if (ma.length !== mb.length) return ma.length - mb.length;
-  if (ma !== mb) return ma < mb ? -1 : 1;
-  const sa = a.slice(da + 1);
-  const sb = b.slice(db + 1);
-  if (sa.length !== sb.length) return sa.length - sb.length;
-  return sa === sb ? 0 : sa < sb ? -1 : 1;
-}
-
-/** Milliseconds part: when the event entered the feed. */
-export function eventTime(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
-
-export const ZERO_EVENT_ID = '0-0';
+export { EVENT_ID_PATTERN, ZERO_EVENT_ID, compareEventIds, eventTime, isEventId } from '../../clients/node/src/event-id';

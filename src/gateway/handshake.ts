@@ -4,6 +4,7 @@
  * WebSocket and SSE apply exactly the same rules.
  */
 import type { IncomingMessage } from 'node:http';
+import { bearerCredential } from '../auth/bearer';
 
 export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
   if (allowed.length === 0 || allowed.includes('*')) return true;
@@ -15,9 +16,7 @@ export function originAllowed(allowed: readonly string[], origin: string | undef
 export function presentedCredential(req: IncomingMessage, url: URL): string | undefined {
   const q = url.searchParams.get('token');
   if (q) return q;
-  const h = req.headers.authorization;
-  const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
-  return m?.[1];
+  return bearerCredential(req.headers.authorization);
 }
 
 /** `since` from the query string; an empty value means none. */

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseTopicList } from '../alert/topics';
 import { TOKENS_NOT_CONFIGURED, type Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
+import { writeProblem, type ProblemCode } from '../http/problem';
 import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
 import type { Gateway } from './gateway';
@@ -16,7 +17,6 @@ import type { Reader } from './reader';
 import { SseTransport } from './sse-transport';
 
 export const EVENTS_PATH = '/v1/events';
-const PROBLEM_BASE = 'https://flashwire.dev/problems/';
 
 interface Stream {
   transport: SseTransport;
@@ -24,11 +24,9 @@ interface Stream {
   expiryTimer: NodeJS.Timeout | undefined;
 }
 
-/** An RFC 9457 problem, the same shape the API answers with. */
-function refuse(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ type: PROBLEM_BASE + title.toLowerCase().replace(/\s+/g, '-'), title, status, detail, ...extra });
-  res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
-  res.end(body);
+/** A refusal before the stream starts: a problem document, as the API answers. */
+function refuse(res: ServerResponse, code: ProblemCode, detail: string, headers?: Record<string, string>, errors?: { path: string; message: string }[]): void {
+  writeProblem(res, code, detail, { headers, errors });
 }
 
 export class SseEndpoint {
@@ -61,11 +59,11 @@ export class SseEndpoint {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== EVENTS_PATH) return false;
     if (req.method !== 'GET') {
-      refuse(res, 405, 'Method Not Allowed', `${EVENTS_PATH} answers GET only`, {}, { Allow: 'GET' });
+      refuse(res, 'method_not_allowed', `${EVENTS_PATH} answers GET only`, { Allow: 'GET' });
       return true;
     }
     void this.open(req, res, url).catch(() => {
-      if (!res.headersSent) refuse(res, 503, 'Service Unavailable', 'the stream could not be opened; retry');
+      if (!res.headersSent) refuse(res, 'unavailable', 'the stream could not be opened; retry');
       else res.destroy();
     });
     return true;
@@ -73,9 +71,9 @@ export class SseEndpoint {
 
   private async open(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const s = this.gateway.settings;
-    if (!this.gateway.isAccepting) return refuse(res, 503, 'Service Unavailable', 'this gateway is shutting down; reconnect', {}, { 'Retry-After': '1' });
+    if (!this.gateway.isAccepting) return refuse(res, 'unavailable', 'this gateway is shutting down; reconnect', { 'Retry-After': '1' });
     const origin = req.headers.origin;
-    if (!originAllowed(s.FLASHWIRE_ALLOWED_ORIGINS, origin)) return refuse(res, 403, 'Forbidden', `Origin ${origin} is not allowed`);
+    if (!originAllowed(s.FLASHWIRE_ALLOWED_ORIGINS, origin)) return refuse(res, 'forbidden', `Origin ${origin} is not allowed`);
 
     let principal: Principal | undefined;
     const credential = presentedCredential(req, url);
@@ -83,27 +81,27 @@ export class SseEndpoint {
       try {
         principal = await this.authenticator.authenticate(credential);
       } catch {
-        return refuse(res, 503, 'Service Unavailable', 'cannot check credentials now; retry later', {}, { 'Retry-After': '1' });
+        return refuse(res, 'unavailable', 'cannot check credentials now; retry later', { 'Retry-After': '1' });
       }
-      if (!principal) return refuse(res, 401, 'Unauthorized', this.authenticator.refusal?.(credential) === TOKENS_NOT_CONFIGURED ? TOKENS_NOT_CONFIGURED : 'the credential is unknown, revoked or expired', {}, { 'WWW-Authenticate': 'Bearer' });
+      if (!principal) return refuse(res, 'unauthorized', this.authenticator.refusal?.(credential) === TOKENS_NOT_CONFIGURED ? TOKENS_NOT_CONFIGURED : 'the credential is unknown, revoked or expired', { 'WWW-Authenticate': 'Bearer' });
     }
 
     const requested = parseTopicList(url.searchParams.get('topics'));
     const { granted, refused } = grant(principal, requested);
     const invalid = refused.filter((r) => r.code === 'invalid_topic');
     if (invalid.length) {
-      return refuse(res, 400, 'Bad Request', 'some topics are not valid', { errors: invalid.map((r) => ({ path: 'topics', message: r.message })) });
+      return refuse(res, 'bad_request', 'some topics are not valid', undefined, invalid.map((r) => ({ path: 'topics', message: r.message })));
     }
     if (refused.length) {
       const detail = refused.map((r) => r.message).join('; ');
       return principal
-        ? refuse(res, 403, 'Forbidden', detail)
-        : refuse(res, 401, 'Unauthorized', `${detail}: pass ?token= or an Authorization header`, {}, { 'WWW-Authenticate': 'Bearer' });
+        ? refuse(res, 'forbidden', detail)
+        : refuse(res, 'unauthorized', `${detail}: pass ?token= or an Authorization header`, { 'WWW-Authenticate': 'Bearer' });
     }
     if (granted.length > s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION) {
-      return refuse(res, 400, 'Bad Request', `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection`);
+      return refuse(res, 'bad_request', `at most ${s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION} topics per connection`);
     }
-    if (!this.gateway.admit()) return refuse(res, 503, 'Service Unavailable', 'gateway full; retry later', {}, { 'Retry-After': '1' });
+    if (!this.gateway.admit()) return refuse(res, 'unavailable', 'gateway full; retry later', { 'Retry-After': '1' });
 
     // EventSource sends Last-Event-ID on its own reconnects; it is newer than
     // the `since` still sitting in the URL it reconnects to.

@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { redisFull } from '../redis/server-check';
+import { writeProblem } from './problem';
 
 export interface FrontRoutes {
   /** The API's request handler (express), when this process runs the api role. */
@@ -24,14 +25,10 @@ export interface FrontRoutes {
   roles: readonly string[];
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
-}
-
-function problem(res: ServerResponse, status: number, title: string, detail: string): void {
-  sendJson(res, status, { type: `https://flashwire.dev/problems/${title.toLowerCase().replace(/\s+/g, '-')}`, title, status, detail }, 'application/problem+json');
 }
 
 async function redisReachable(redis: Redis, timeoutMs = 1000): Promise<boolean> {
@@ -55,10 +52,10 @@ export function createFront(routes: FrontRoutes): http.Server {
     }
     if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
       void redisReachable(routes.redis).then(async (ok) => {
-        if (!ok) return problem(res, 503, 'Service Unavailable', 'Redis cannot be reached');
+        if (!ok) return writeProblem(res, 'unavailable', 'Redis cannot be reached');
         // An API whose Redis refuses writes cannot accept alerts: not ready.
         const full = routes.roles.includes('api') ? await redisFull(routes.redis).catch(() => undefined) : undefined;
-        if (full) return problem(res, 503, 'Service Unavailable', full);
+        if (full) return writeProblem(res, 'unavailable', full);
         sendJson(res, 200, { status: 'ready', roles: routes.roles });
       });
       return;
@@ -67,7 +64,7 @@ export function createFront(routes: FrontRoutes): http.Server {
     if (routes.site?.(req, res)) return;
     if (routes.gatewayRequest?.(req, res)) return;
     if (routes.api) return routes.api(req, res);
-    problem(res, 404, 'Not Found', `no route for ${req.method} ${path} on this process (roles: ${routes.roles.join(', ')})`);
+    writeProblem(res, 'not_found', `no route for ${req.method} ${path} on this process (roles: ${routes.roles.join(', ')})`);
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (routes.gatewayUpgrade?.(req, socket, head)) return;

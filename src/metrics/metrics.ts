@@ -14,10 +14,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queue } from 'bullmq';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { decodeTime } from 'ulid';
+import { PRIORITIES } from '../alert/schema';
+import { bearerCredential } from '../auth/bearer';
 import { eventTime } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
-import type { Gateway } from '../gateway/gateway';
-import { WsTransport } from '../gateway/ws-transport';
+import { writeProblem } from '../http/problem';
+import { priorityOfRank } from '../queue/alert-queue';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
@@ -33,9 +35,29 @@ if (cluster.isWorker) {
   new AggregatorRegistry();
 }
 
+/** The figures a gateway counts in plain fields as it works (never per delivery here). */
+export interface GatewayCounters {
+  readonly deliveries: number;
+  readonly slowDisconnects: number;
+  readonly eventsTailed: number;
+  readonly receipts: number;
+}
+
+/**
+ * What the collectors read from a gateway at scrape time. Declared here and
+ * wired by the process that runs the gateway, so the gateway reports to
+ * metrics and metrics never reaches back into the gateway.
+ */
+export interface GatewayStats {
+  /** A live view: read at each scrape, and once more when the gateway retires. */
+  readonly counters: GatewayCounters;
+  /** Readers connected now, by transport. */
+  readers(): { ws: number; sse: number };
+}
+
 /** What a running Service lends to the collectors while it runs. */
 export interface MetricSources {
-  gateway?: Gateway;
+  gateway?: GatewayStats;
   queue?: Queue;
 }
 
@@ -48,7 +70,7 @@ export function track(s: MetricSources): () => void {
   sources.add(s);
   return () => {
     if (!sources.delete(s)) return;
-    const st = s.gateway?.stats;
+    const st = s.gateway?.counters;
     if (st) {
       retired.deliveries += st.deliveries;
       retired.slowDisconnects += st.slowDisconnects;
@@ -60,7 +82,7 @@ export function track(s: MetricSources): () => void {
 
 function gatewayTotal(field: keyof typeof retired): number {
   let n = retired[field];
-  for (const s of sources) n += s.gateway?.stats[field] ?? 0;
+  for (const s of sources) n += s.gateway?.counters[field] ?? 0;
   return n;
 }
 
@@ -84,16 +106,15 @@ export const metrics = {
     labelNames: ['transport'] as const,
     registers: [registry],
     collect() {
-      // Once per scrape, O(readers): cheap next to one alert's fan-out.
       let ws = 0;
-      let total = 0;
+      let sse = 0;
       for (const s of sources) {
-        if (!s.gateway) continue;
-        total += s.gateway.readers.size;
-        for (const r of s.gateway.readers) if (r.transport instanceof WsTransport) ws++;
+        const n = s.gateway?.readers();
+        ws += n?.ws ?? 0;
+        sse += n?.sse ?? 0;
       }
       this.set({ transport: 'ws' }, ws);
-      this.set({ transport: 'sse' }, total - ws);
+      this.set({ transport: 'sse' }, sse);
     },
   }),
   alertsAccepted: new Counter({ name: 'flashwire_alerts_accepted_total', help: 'Alerts accepted by the API (202)', labelNames: ['priority'] as const, registers: [registry] }),
@@ -168,7 +189,7 @@ export const metrics = {
 };
 
 // Series exist from the start, so rate() and absent() work before the first alert.
-for (const priority of ['flash', 'bulletin', 'urgent', 'routine']) {
+for (const priority of PRIORITIES) {
   metrics.alertsAccepted.inc({ priority }, 0);
   metrics.alertsSent.inc({ priority }, 0);
   metrics.acceptToFeed.zero({ priority });
@@ -228,8 +249,6 @@ function queueCounts(): Promise<Record<string, number> | undefined> {
   return counts;
 }
 
-const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
-
 /**
  * Worker: an alert entered the feed. Measured from its ULID's time (= createdAt)
  * plus any embargo; an alert queued later than that (`queuedAt`: its send
@@ -237,7 +256,7 @@ const PRIORITY_NAMES = ['', 'flash', 'bulletin', 'urgent', 'routine'];
  * time spent waiting for approval is not counted as delivery delay.
  */
 export function observeSent(alertId: string, eventId: string, delayMs: number | undefined, priorityRank: number | undefined, queuedAt?: number): void {
-  const priority = PRIORITY_NAMES[priorityRank ?? 0] || 'unknown';
+  const priority = priorityOfRank(priorityRank) ?? 'unknown';
   metrics.alertsSent.inc({ priority });
   const fedAt = Number(eventId.slice(0, eventId.indexOf('-')));
   const due = Math.max(decodeTime(alertId), queuedAt ?? 0) + (delayMs ?? 0);
@@ -319,12 +338,10 @@ export function metricsHandler(key: string | undefined): (req: IncomingMessage, 
   const expected = key ? createHash('sha256').update(key).digest() : undefined;
   return (req, res) => {
     if (expected) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      const given = m ? createHash('sha256').update(m[1] as string).digest() : undefined;
+      const credential = bearerCredential(req.headers.authorization);
+      const given = credential === undefined ? undefined : createHash('sha256').update(credential).digest();
       if (!given || !timingSafeEqual(given, expected)) {
-        const body = 'metrics need "Authorization: Bearer FLASHWIRE_METRICS_KEY"\n';
-        res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Bearer realm="flashwire-metrics"', 'Content-Length': Buffer.byteLength(body) });
-        res.end(body);
+        writeProblem(res, 'unauthorized', 'metrics need "Authorization: Bearer FLASHWIRE_METRICS_KEY"', { headers: { 'WWW-Authenticate': 'Bearer realm="flashwire-metrics"' } });
         return;
       }
     }
@@ -333,10 +350,7 @@ export function metricsHandler(key: string | undefined): (req: IncomingMessage, 
         res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
       },
-      (err: unknown) => {
-        res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end(`metrics failed: ${String(err)}\n`);
-      },
+      (err: unknown) => writeProblem(res, 'internal', `metrics failed: ${String(err)}`),
     );
   };
 }

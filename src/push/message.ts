@@ -5,6 +5,7 @@
  * subscription it goes to.
  */
 import { createHash } from 'node:crypto';
+import type { Priority } from '../alert/schema';
 import { framesWithoutAlertMembers, priorityInFrame } from '../feed/frame-text';
 import type { FeedEvent } from '../feed/feed-event';
 
@@ -16,16 +17,11 @@ export const DEFAULT_TTL_S = 86_400;
 export type Urgency = 'very-low' | 'low' | 'normal' | 'high';
 
 /** RFC 8030 section 5.3: flash and bulletin wake the device, routine waits for a convenient moment. */
+const URGENCY: Record<Priority, Urgency> = { flash: 'high', bulletin: 'high', urgent: 'normal', routine: 'low' };
+
 export function urgencyOf(priority: string | undefined): Urgency {
-  switch (priority) {
-    case 'flash':
-    case 'bulletin':
-      return 'high';
-    case 'routine':
-      return 'low';
-    default:
-      return 'normal';
-  }
+  // The priority comes from a frame's text: only the scale's own names count.
+  return priority !== undefined && Object.hasOwn(URGENCY, priority) ? URGENCY[priority as Priority] : 'normal';
 }
 
 /** Seconds left until expiresAt (ms since the epoch; 0 for none), else a day. */

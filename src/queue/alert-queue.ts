@@ -5,13 +5,18 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Priority } from '../alert/schema';
+import { PRIORITIES, type Priority } from '../alert/schema';
 import type { Keys } from '../redis/keys';
 
 export const QUEUE_NAME = 'alerts';
 
-/** BullMQ runs lower numbers first. */
-export const PRIORITY_RANK: Record<Priority, number> = { flash: 1, bulletin: 2, urgent: 3, routine: 4 };
+/** BullMQ runs lower numbers first (and 0 means none): flash is 1, the scale's order gives the rest. */
+export const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((p, i) => [p, i + 1])) as Record<Priority, number>;
+
+/** The priority a rank stands for; undefined for none or one out of range. */
+export function priorityOfRank(rank: number | undefined): Priority | undefined {
+  return rank === undefined ? undefined : PRIORITIES[rank - 1];
+}
 
 export interface SendJobData {
   alertId: string;

@@ -4,7 +4,6 @@
  */
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { metrics } from '../metrics/metrics';
 import { describeTopology, isCluster, isSentinel, openTopology, type ClusterTarget, type SentinelTarget } from './topology';
 
 /** Where Redis is: a URL, the unix socket of the private server, Sentinel or Cluster (topology.ts). */
@@ -28,6 +27,10 @@ export interface LinkOptions {
   log?: Logger;
   /** A command or ping unanswered this long means the link is dead (FLASHWIRE_REDIS_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Told, with the connection's name, each time the connection was lost and is retried (metrics count it). */
+  onReconnecting?: (name: string) => void;
+  /** Told, with the connection's name, each time a silent link was dropped (metrics count it). */
+  onLinkDropped?: (name: string) => void;
 }
 
 export const DEFAULT_REDIS_TIMEOUT_MS = 2000;
@@ -68,13 +71,14 @@ export function connect(target: RedisTarget, purpose: ConnectionPurpose, name: s
       : 'url' in target
         ? new IORedis(target.url, options)
         : new IORedis({ ...options, path: target.path });
-  redis.on('reconnecting', () => metrics.redisReconnects.inc({ connection: name }));
+  const onReconnecting = link.onReconnecting;
+  if (onReconnecting) redis.on('reconnecting', () => onReconnecting(name));
   // Connection errors are expected while Redis restarts; callers see them as
   // failed commands and the 'reconnecting' event. Without a listener ioredis
   // would print every one of them.
   redis.on('error', () => undefined);
   // The tail has its own deadline; a Cluster client has no single stream to drop.
-  if (purpose !== 'tail' && !isCluster(target)) watchLink(redis, name, timeoutMs, link.log);
+  if (purpose !== 'tail' && !isCluster(target)) watchLink(redis, name, timeoutMs, link);
   return redis;
 }
 
@@ -87,7 +91,7 @@ export function connect(target: RedisTarget, purpose: ConnectionPurpose, name: s
  * connections, answered 503) or are sent again on the new link (the worker's,
  * whose scripts are idempotent).
  */
-export function watchLink(redis: Redis, name: string, timeoutMs: number, log?: Logger): void {
+export function watchLink(redis: Redis, name: string, timeoutMs: number, { log, onLinkDropped }: Pick<LinkOptions, 'log' | 'onLinkDropped'> = {}): void {
   let sentAt = 0;
   let dropped = false;
   const timer = setInterval(() => {
@@ -111,7 +115,7 @@ export function watchLink(redis: Redis, name: string, timeoutMs: number, log?: L
         sentAt = 0;
         dropped = true;
         log?.warn({ connection: name, silentMs: Date.now() - pinged }, 'Redis link silent (a ping went unanswered); dropping it and reconnecting');
-        metrics.redisLinkDrops.inc({ connection: name });
+        onLinkDropped?.(name);
         redis.stream?.destroy();
       });
       return;

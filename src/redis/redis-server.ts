@@ -33,6 +33,11 @@ export function redisServerAvailable(): boolean {
   return r.status === 0;
 }
 
+/** Where the private server in `dir` listens: tools that only connect to it (the CLI) look here too. */
+export function privateSocketPath(dir: string): string {
+  return path.resolve(dir, 'redis.sock');
+}
+
 export class RedisServer {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -44,7 +49,7 @@ export class RedisServer {
   }
 
   get socketPath(): string {
-    return path.resolve(this.options.dir, 'redis.sock');
+    return privateSocketPath(this.options.dir);
   }
 
   get running(): boolean {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { alertInputSchema, alertPatchSchema, alertResourceSchema, LIMITS, rejectSchema, retractSchema, STATUSES } from '../alert/schema';
 import { audienceCountSchema, dryRunSchema } from '../store/audience';
-import { problemSchema } from '../api/problems';
+import { problemSchema } from '../http/problem';
 import { pushKeySchema, pushSubscribeSchema, pushSubscriptionResourceSchema, pushUnsubscribeSchema } from '../push/schema';
 import { alertFrameSchema, retractFrameSchema, updateFrameSchema } from '../protocol/frames';
 import { webhookCreatedSchema, webhookCreateSchema, webhookDetailSchema, webhookListSchema, webhookReplaySchema, webhookRotatedSchema, webhookViewSchema } from '../webhooks/schema';
@@ -49,7 +49,7 @@ const bodyErrors = {
   '400': problem('the body is empty or not valid JSON'),
   '401': problem('no or unknown key (a subscriber token is not an API key)'),
   '403': problem('the key lacks the publish scope'),
-  '413': problem('body larger than 64 KiB'),
+  '413': problem('body larger than FLASHWIRE_BODY_LIMIT_BYTES (64 KiB by default)'),
   '415': problem('body is not JSON'),
   '422': problem('validation failed: `errors` names every bad field as { path, message }'),
   '429': problem('write rate of the key exceeded (posts, corrections and retractions together); see Retry-After'),
@@ -67,7 +67,7 @@ const adminErrors = {
 const webhookNotFound = { '404': problem('no such webhook endpoint') };
 const webhookBodyErrors = {
   '400': problem('the body is empty or not valid JSON'),
-  '413': problem('body larger than 64 KiB'),
+  '413': problem('body larger than FLASHWIRE_BODY_LIMIT_BYTES (64 KiB by default)'),
   '415': problem('body is not JSON'),
 };
 const noStore = { 'Cache-Control': { schema: { type: 'string', enum: ['no-store'] } } };
@@ -358,7 +358,7 @@ export function buildOpenApi(version = '0.1.0'): JsonSchema {
           description: 'Open, unless FLASHWIRE_METRICS_KEY is set: then that key is needed as a bearer credential.',
           responses: {
             '200': { description: 'text format', content: { 'text/plain': { schema: { type: 'string' } } } },
-            '401': { description: 'FLASHWIRE_METRICS_KEY is set and was not presented', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': problem('FLASHWIRE_METRICS_KEY is set and was not presented'),
           },
         },
       },

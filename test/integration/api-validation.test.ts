@@ -59,9 +59,26 @@ describe('POST /v1/alerts validation', () => {
 
   it('answers 413 for a body over 64 KiB and 415 for a body that is not JSON', async () => {
     const big = JSON.stringify({ ...OK, summary: 'x'.repeat(70 * 1024) });
-    expectProblem((await raw(big, { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` })) as any, 413, 'payload-too-large');
+    const tooBig = await raw(big, { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` });
+    expectProblem(tooBig as any, 413, 'payload-too-large');
+    expect(tooBig.body.detail).toMatch(/64 KiB/);
     expectProblem((await raw(JSON.stringify(OK), { 'Content-Type': 'text/plain', Authorization: `Bearer ${PUBLISH_KEY}` })) as any, 415, 'unsupported-media-type');
     expectProblem((await raw('headline=x', { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Bearer ${PUBLISH_KEY}` })) as any, 415, 'unsupported-media-type');
+  });
+
+  it('names the configured body limit in the 413', async () => {
+    const small = await startService(redis.url, { FLASHWIRE_BODY_LIMIT_BYTES: '2048', FLASHWIRE_ROLES: 'api' });
+    try {
+      const res = await fetch(`${small.url}/v1/alerts`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` },
+        body: JSON.stringify({ ...OK, summary: 'x'.repeat(4096) }),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ type: 'https://flashwire.dev/problems/payload-too-large', detail: expect.stringContaining('2 KiB') });
+    } finally {
+      await small.stop();
+    }
   });
 
   const now = () => Date.now();

@@ -227,6 +227,8 @@ describe('metrics', () => {
       const none = await fetch(`${svc.url}/metrics`);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(none.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect(await none.json()).toMatchObject({ status: 401, type: 'https://flashwire.dev/problems/unauthorized', detail: expect.stringContaining('FLASHWIRE_METRICS_KEY') });
       expect((await fetch(`${svc.url}/metrics`, { headers: { Authorization: 'Bearer wrong-key-0123456789abcdef' } })).status).toBe(401);
       expect(sample(await scrape(svc.url, { Authorization: `Bearer ${key}` }), 'flashwire_readers', { transport: 'ws' })).toBe(0);
     } finally {

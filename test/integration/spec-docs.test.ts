@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Parser } from '@asyncapi/parser';
 import { z } from 'zod';
 import { alertInputSchema, alertResourceSchema } from '../../src/alert/schema';
-import { problemSchema } from '../../src/api/problems';
+import { problemSchema } from '../../src/http/problem';
 import { clientFrameSchema, serverFrameSchema } from '../../src/protocol/frames';
 import { buildAsyncApi, CLIENT_FRAMES, SERVER_FRAMES } from '../../src/spec-docs/asyncapi';
 import { jsonSchema } from '../../src/spec-docs/json-schema';

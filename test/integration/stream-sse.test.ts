@@ -222,7 +222,8 @@ describe('Server-Sent Events at /v1/events', () => {
       const r = await openSse(svc.url, { topics: 'private/club' });
       expect(r.status).toBe(401);
       expect(r.headers['content-type']).toMatch(/problem\+json/);
-      expect(JSON.parse(r.body)).toMatchObject({ status: 401 });
+      // The same document the API answers a 401 with.
+      expect(JSON.parse(r.body)).toMatchObject({ status: 401, type: 'https://flashwire.dev/problems/unauthorized', title: 'Unauthorized' });
     });
 
     it('answers a bad credential with 401', async () => {
@@ -250,6 +251,7 @@ describe('Server-Sent Events at /v1/events', () => {
     it('answers an invalid topic with 400 and other methods with 405', async () => {
       const r = await openSse(svc.url, { topics: 'Not A Topic' });
       expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ type: 'https://flashwire.dev/problems/bad-request', errors: [{ path: 'topics', message: expect.any(String) }] });
       const post = await fetch(`${svc.url}/v1/events`, { method: 'POST' });
       expect(post.status).toBe(405);
     });

@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as clientIds from '../../clients/node/src/event-id';
+import * as serverIds from '../../src/feed/event-id';
 import { compareEventIds, eventTime, isEventId } from '../../src/feed/event-id';
 
 describe('event ids', () => {
@@ -25,6 +29,22 @@ describe('event ids', () => {
     for (const bad of ['00-0', '01-0', '1-01', '0-00', '18446744073709551616-0', '0-18446744073709551616', '99999999999999999999-0', '1-99999999999999999999', '100000000000000000000-0', '+1-0', '1-+0', '1e3-0', '１-0', '1_000-0']) {
       expect({ bad, ok: isEventId(bad) }).toEqual({ bad, ok: false });
     }
+  });
+
+  it('refuses leading zeros, so a padded cursor is never compared as another id', () => {
+    for (const bad of ['00-0', '01-5', '0001714000000000-0', '1714000000000-00', '1714000000000-007', '0-01']) {
+      expect({ bad, ok: isEventId(bad) }).toEqual({ bad, ok: false });
+    }
+    // The comparison is by length, then digits: it is only right for canonical ids, which is why they are checked first.
+    expect(compareEventIds('10-0', '9-0')).toBeGreaterThan(0);
+    expect(compareEventIds('1714000000000-10', '1714000000000-9')).toBeGreaterThan(0);
+  });
+
+  it('is one module: the service, the Node client and the browser client share the client package\'s', () => {
+    for (const name of ['isEventId', 'compareEventIds', 'eventTime'] as const) expect(serverIds[name]).toBe(clientIds[name]);
+    expect(serverIds.ZERO_EVENT_ID).toBe(clientIds.ZERO_EVENT_ID);
+    const browser = fs.readFileSync(path.resolve(__dirname, '../../src/clients/browser/flashwire-client.ts'), 'utf8');
+    expect(browser).toContain("from '../../../clients/node/src/event-id'");
   });
 
   it('reads the time an event entered the feed', () => {

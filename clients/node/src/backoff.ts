@@ -1,6 +1,8 @@
 /**
  * Reconnection delays: exponential backoff with jitter, one rule for every
- * Flashwire client (the Node client and the CLI's `tail` use it). The
+ * Flashwire client (this package's AlertStream, the CLI's `tail` through it,
+ * and the browser client, whose bundle includes this module: keep it free of
+ * imports). The
  * delay for attempt n lies between half and all of
  * min(maxMs, initialMs * 2^n), so a crowd of readers cut off at once does
  * not come back at once.

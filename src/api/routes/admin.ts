@@ -15,6 +15,7 @@
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { ApiKeyStore } from '../../auth/api-keys';
+import { bearerCredential } from '../../auth/bearer';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 
@@ -25,8 +26,8 @@ const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="flashwire admin", charset=
 /** The key from `Bearer KEY` or from the password of `Basic base64(user:KEY)`. */
 export function adminCredential(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (bearer) return bearer[1];
+  const bearer = bearerCredential(header);
+  if (bearer) return bearer;
   const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!basic) return undefined;
   const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');

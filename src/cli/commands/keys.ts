@@ -4,14 +4,14 @@
  * no key is needed to make the first one. Secrets are stored hashed and
  * printed once, at creation.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { loadSettings, SettingsError } from '../../../config/settings';
 import { ApiKeyStore, parseScopes } from '../../auth/api-keys';
 import { connect, describeTarget, waitReady, type RedisTarget } from '../../redis/connection';
 import { Keys } from '../../redis/keys';
-import { topologyFromSettings, TopologyError } from '../../redis/topology';
+import { redisChoice } from '../../redis/target';
+import { TopologyError } from '../../redis/topology';
 import { CliError } from '../cli-error';
 
 async function withStore<T>(fn: (store: ApiKeyStore) => Promise<T>): Promise<T> {
@@ -22,10 +22,9 @@ async function withStore<T>(fn: (store: ApiKeyStore) => Promise<T>): Promise<T> 
     if (err instanceof SettingsError) throw new CliError(err.message);
     throw err;
   }
-  const socket = path.resolve(settings.FLASHWIRE_DATA_DIR, 'redis.sock');
   let target: RedisTarget;
   try {
-    target = topologyFromSettings(settings) ?? (settings.REDIS_URL ? { url: settings.REDIS_URL } : { path: socket });
+    target = redisChoice(settings).target;
   } catch (err) {
     if (err instanceof TopologyError) throw new CliError(err.message);
     throw err;

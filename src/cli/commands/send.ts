@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AlertDraft } from '../../../clients/node/src';
+import { DEFAULT_PRIORITY, PRIORITIES } from '../../alert/schema';
 import { apiFor, call } from '../api-errors';
 import { CliError } from '../cli-error';
 import { requireKey } from '../connection';
@@ -66,7 +67,7 @@ export function registerSend(program: Command): void {
     .option('--url <url>', "the alert's link, the article (absolute http/https); the service address is --server")
     .option('--link <url>', 'the same as --url')
     .option('--topics <list>', 'comma list, e.g. world,europe/ukraine')
-    .option('--priority <level>', 'flash | bulletin | urgent | routine (default urgent)')
+    .option('--priority <level>', `${PRIORITIES.join(' | ')} (default ${DEFAULT_PRIORITY})`)
     .option('--send-at <iso>', 'embargo: send at this ISO-8601 instant (at most 30 days ahead)')
     .option('--expires-at <iso>', 'never delivered after this instant')
     .option('--idempotency-key <key>', 'a retry with the same key and body creates nothing new')

@@ -3,8 +3,9 @@
  * by every gateway and api process as an ES module at /client/flashwire.js.
  *
  * It has no dependencies: it type-imports the protocol and bundles the
- * service's own eventId comparison (feed/event-id.ts). It reconnects by itself with exponential backoff
- * and jitter, resumes from the last eventId it delivered (so nothing is
+ * eventId comparison and the backoff the Node client uses (both from the
+ * client package, dependency-free). It reconnects by itself with exponential
+ * backoff and jitter, resumes from the last eventId it delivered (so nothing is
  * missed at a reconnect), drops anything at or below that eventId (so
  * nothing is shown twice), and falls back to Server-Sent Events where a
  * WebSocket cannot be opened (proxies that refuse the upgrade). On
@@ -20,7 +21,8 @@
  * ```
  */
 import type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame } from '../../protocol/frames';
-import { compareEventIds, isEventId } from '../../feed/event-id';
+import { backoffDelay } from '../../../clients/node/src/backoff';
+import { compareEventIds, isEventId } from '../../../clients/node/src/event-id';
 
 export type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame };
 export type AlertPayload = AlertFrame['alert'];
@@ -263,10 +265,7 @@ export class FlashwireClient {
     }
     // Only a connection that got as far as being served resets the backoff.
     if (this.current === 'open') this.attempt = 0;
-    const cap = Math.min(this.options.maxDelayMs ?? 30_000, (this.options.initialDelayMs ?? 500) * 2 ** this.attempt);
-    // "Equal jitter": at least half the step, so a crowd of readers spreads
-    // out after a gateway restart without any of them hammering it.
-    const delayMs = Math.round(cap / 2 + Math.random() * (cap / 2));
+    const delayMs = backoffDelay(this.attempt, this.options);
     this.attempt++;
     this.setState({ state: 'reconnecting', transport, attempt: this.attempt, delayMs, reason });
     this.timer = setTimeout(() => this.open(this.preferred()), delayMs);
