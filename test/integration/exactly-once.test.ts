@@ -5,7 +5,8 @@
 import IORedis from 'ioredis';
 import { appendSend } from '../../workers/fanout.worker';
 import { Keys } from '../../src/redis/keys';
-import { eventually, FIXTURE, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { eventually, FIXTURE, getJson, openReader, postAlert } from '../helpers/clients';
+import { framesBefore, passMarker } from '../helpers/marker';
 import { startRedis } from '../helpers/redis';
 import { childEnv, spawnService, startService } from '../helpers/service';
 import { testSettings, uniquePrefix } from '../helpers/settings';
@@ -61,8 +62,8 @@ describe('exactly-once append to the feed', () => {
       delete process.env.FLASHWIRE_FAILPOINTS;
       await eventually(async () => (await client.hget(`${keys.bullPrefix}:alerts:${posted.body.id}`, 'finishedOn')) !== null || (await client.exists(`${keys.bullPrefix}:alerts:${posted.body.id}`)) === 0, 15_000);
       expect(await feedEntriesFor(svc.prefix, posted.body.id)).toHaveLength(1);
-      await sleep(300);
-      expect(reader.ofType('alert').filter((f) => f.alert.id === posted.body.id)).toHaveLength(1);
+      const marker = await passMarker(svc.url, [reader], ['europe']);
+      expect(framesBefore(reader, marker).filter((f) => f.type === 'alert' && f.alert.id === posted.body.id)).toHaveLength(1);
       expect((await getJson(`${svc.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('sent');
       reader.close();
     } finally {
