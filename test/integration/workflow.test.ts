@@ -33,7 +33,8 @@ describe('the newsroom workflow', () => {
     try {
       const live = await openReader(svc.wsUrl, { topics: 'markets' });
       const before = (await getJson(`${svc.url}/v1/feed?topics=markets`)).body.next ?? '0-0';
-      const expiresAt = new Date(Date.now() + 2000).toISOString();
+      // Far enough that delivery and the early replay surely come first.
+      const expiresAt = new Date(Date.now() + 30_000).toISOString();
       const posted = await postAlert(svc.url, { headline: 'Markets halt for ten minutes', topics: ['markets'], expiresAt });
       const frame = await live.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id);
       expect(frame.alert.expiresAt).toBe(expiresAt);
@@ -57,16 +58,18 @@ describe('the newsroom workflow', () => {
     } finally {
       await svc.stop();
     }
-  });
+  }, 90_000);
 
   it('never sends an alert whose expiresAt passed before a worker could send it', async () => {
     const prefix = uniquePrefix();
     const api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
     try {
       const reader = await openReader(api.wsUrl, { topics: 'late' });
-      const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(Date.now() + 1000).toISOString() });
+      // A margin for a loaded machine to accept it; then wait until it surely expired.
+      const expiresAt = Date.now() + 10_000;
+      const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(expiresAt).toISOString() });
       expect(posted.body.status).toBe('queued');
-      await sleep(1300);
+      await sleep(Math.max(0, expiresAt - Date.now()) + 300);
       const worker = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
       try {
         await eventually(async () => (await client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
@@ -74,6 +77,7 @@ describe('the newsroom workflow', () => {
         await worker.stop();
       }
       expect(await client.xlen(new Keys(prefix).feed)).toBe(0);
+      // Nothing is in the feed, so nothing can still be on its way to the reader.
       expect(reader.ofType('alert')).toHaveLength(0);
       expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('expired');
       reader.close();
