@@ -1,5 +1,6 @@
 /** Shared by the stream-*.test.ts files: a steady publisher and a Redis command log. */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import Redis from 'ioredis';
 import { eventually, postAlert, sleep } from '../helpers/clients';
 
@@ -34,12 +35,36 @@ export function publishContinuously(baseUrl: string, topics: string[], everyMs =
   };
 }
 
-/** Every command Redis executes from now on (via MONITOR), as argument lists. */
+/**
+ * Every command Redis executes from now on (via MONITOR), as argument lists.
+ * A plain socket, not ioredis: ioredis enters its monitoring state a tick
+ * after MONITOR's `+OK`, so lines that arrive in the same read as the `+OK`
+ * (likely on a busy machine) throw "Command queue state error".
+ */
 export async function monitorRedis(url: string): Promise<{ commands: string[][]; mark(): Promise<void>; stop(): Promise<void> }> {
-  const client = new Redis(url, { lazyConnect: true });
-  const monitor = await client.monitor();
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
   const commands: string[][] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+  let buffered = '';
+  let monitoring!: () => void;
+  const started = new Promise<void>((resolve, reject) => {
+    monitoring = resolve;
+    socket.once('error', reject);
+  });
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\r\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 2);
+      if (line === '+OK') monitoring();
+      else if (line.startsWith('+')) commands.push(monitorArgs(line));
+    }
+  });
+  socket.on('error', () => undefined);
+  socket.write('MONITOR\r\n');
+  await started;
   return {
     commands,
     // Redis runs one command at a time and MONITOR reports them in that
@@ -55,8 +80,12 @@ export async function monitorRedis(url: string): Promise<{ commands: string[][];
       await eventually(() => commands.some((c) => /^echo$/i.test(c[0] ?? '') && c[1] === token), 20_000);
     },
     stop: async () => {
-      monitor.disconnect();
-      client.disconnect();
+      socket.destroy();
     },
   };
+}
+
+/** `+1700000000.123 [0 127.0.0.1:5000] "xrange" "k" "-" "+"` as ['xrange', 'k', '-', '+']. */
+function monitorArgs(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] as string).replace(/\\(.)/g, '$1'));
 }
