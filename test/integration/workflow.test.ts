@@ -3,11 +3,10 @@
  * never delivered nor replayed after it, status `expired`) and the audit
  * trail (which key created, corrected and retracted it, and when).
  */
-import IORedis from 'ioredis';
 import { ApiKeyStore } from '../../src/auth/api-keys';
 import { Keys } from '../../src/redis/keys';
 import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { startService, PUBLISH_KEY } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
@@ -17,19 +16,10 @@ async function call(url: string, method: string, body: unknown, key = PUBLISH_KE
 }
 
 describe('the newsroom workflow', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
+  const fx = redisForFile();
 
   it('stops delivering and replaying an alert at expiresAt, and reports it expired', async () => {
-    const svc = await startService(redis.url);
+    const svc = await startService(fx.redis.url);
     try {
       const live = await openReader(svc.wsUrl, { topics: 'markets' });
       const before = (await getJson(`${svc.url}/v1/feed?topics=markets`)).body.next ?? '0-0';
@@ -62,7 +52,7 @@ describe('the newsroom workflow', () => {
 
   it('never sends an alert whose expiresAt passed before a worker could send it', async () => {
     const prefix = uniquePrefix();
-    const api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
+    const api = await startService(fx.redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
     try {
       const reader = await openReader(api.wsUrl, { topics: 'late' });
       // A margin for a loaded machine to accept it; then wait until it surely expired.
@@ -70,13 +60,13 @@ describe('the newsroom workflow', () => {
       const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(expiresAt).toISOString() });
       expect(posted.body.status).toBe('queued');
       await sleep(Math.max(0, expiresAt - Date.now()) + 300);
-      const worker = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
+      const worker = await startService(fx.redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
       try {
-        await eventually(async () => (await client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
+        await eventually(async () => (await fx.client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
       } finally {
         await worker.stop();
       }
-      expect(await client.xlen(new Keys(prefix).feed)).toBe(0);
+      expect(await fx.client.xlen(new Keys(prefix).feed)).toBe(0);
       // Nothing is in the feed, so nothing can still be on its way to the reader.
       expect(reader.ofType('alert')).toHaveLength(0);
       expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('expired');
@@ -87,9 +77,9 @@ describe('the newsroom workflow', () => {
   });
 
   it('keeps an audit trail of which key created, corrected and retracted the alert, and when', async () => {
-    const svc = await startService(redis.url);
+    const svc = await startService(fx.redis.url);
     try {
-      const store = new ApiKeyStore(client, new Keys(svc.prefix));
+      const store = new ApiKeyStore(fx.client, new Keys(svc.prefix));
       const copy = (await store.create('copy-desk', ['publish'])).secret;
       const standards = (await store.create('standards-editor', ['publish'])).secret;
       const posted = await postAlert(svc.url, { headline: 'Audit me', topics: ['world'] });
