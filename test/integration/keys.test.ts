@@ -124,7 +124,10 @@ describe('API keys', () => {
         const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...childEnv(fx.redis.url, prefix, { FLASHWIRE_PUBLISH_KEY: '' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         let out = '';
-        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 20_000);
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL'); // a child left running would hold the test worker open
+          reject(new Error(`no start: ${out}`));
+        }, 60_000);
         readline.createInterface({ input: child.stdout! }).on('line', (line) => {
           out += line + '\n';
           try {
