@@ -66,6 +66,7 @@ export function openReader(wsUrl: string, query: Record<string, string> = {}, op
         waiters.delete(check);
         reject(new Error(`timed out; frames so far: ${JSON.stringify(frames).slice(0, 2000)}`));
       }, timeoutMs);
+      timer.unref(); // a reader refused before its welcome leaves this wait behind
       waiters.add(check);
       check();
     });

@@ -9,12 +9,12 @@
  *
  * The oracle here is written independently of src/feed/event-id.ts.
  */
-import http from 'node:http';
 import fc from 'fast-check';
 import { eventually, getJson, openReader, postAlert, type TestReader } from '../helpers/clients';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { STREAM_ENV } from './stream-helpers';
+import { openSseFrames } from '../helpers/sse-frames';
 
 jest.setTimeout(180_000);
 
@@ -108,7 +108,7 @@ describe('properties: cursors on the feed, the stream and SSE', () => {
     const asHeader = cursor.filter((c) => /^[\x20-\x7e]*$/.test(c));
     await fc.assert(
       fc.asyncProperty(fc.oneof(asHeader.map((c) => ['header', c] as const), cursor.map((c) => ['since', c] as const)), async ([how, c]) => {
-        const s = await openSse(svc.url, how === 'since' ? { topics: topic, since: c } : { topics: topic }, how === 'header' ? { 'Last-Event-ID': c } : {});
+        const s = await openSseFrames(svc.url, how === 'since' ? { topics: topic, since: c } : { topics: topic }, how === 'header' ? { 'Last-Event-ID': c } : {});
         streams.push({ c, ...s });
         expect({ c, how, status: s.status }).toEqual({ c, how, status: 200 });
         await eventually(() => s.frames.some((f) => f.type === 'welcome'));
@@ -135,25 +135,3 @@ describe('properties: cursors on the feed, the stream and SSE', () => {
   });
 });
 
-/** An SSE stream read as EventSource would: each event's data, as parsed frames. */
-function openSse(baseUrl: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; frames: any[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${baseUrl}/v1/events?${new URLSearchParams(query)}`, { headers }, (res) => {
-      const frames: any[] = [];
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const data = buf.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
-          buf = buf.slice(cut + 2);
-          if (data) frames.push(JSON.parse(data.slice(6)));
-        }
-      });
-      res.on('error', () => undefined);
-      resolve({ status: res.statusCode ?? 0, frames, close: () => req.destroy() });
-    });
-    req.on('error', reject);
-  });
-}

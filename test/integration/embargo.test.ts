@@ -20,8 +20,9 @@ describe('embargoed alerts', () => {
   it('sends a scheduled alert after sendAt even when every process and Redis restart in between', async () => {
     const prefix = uniquePrefix();
     const first = await startService(redis.url, { FLASHWIRE_PREFIX: prefix });
-    const sendAt = new Date(Date.now() + 6000);
-    const posted = await postAlert(first.url, { headline: 'Embargoed until six seconds from now', topics: ['world'], sendAt: sendAt.toISOString() });
+    // Far enough that every restart surely finishes before the embargo lifts.
+    const sendAt = new Date(Date.now() + 30_000);
+    const posted = await postAlert(first.url, { headline: 'Embargoed until thirty seconds from now', topics: ['world'], sendAt: sendAt.toISOString() });
     expect(posted.status).toBe(202);
     expect(posted.body).toMatchObject({ status: 'scheduled', sendAt: sendAt.toISOString() });
     expect((await getJson(`${first.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('scheduled');
@@ -34,7 +35,7 @@ describe('embargoed alerts', () => {
     try {
       const reader = await openReader(second.wsUrl, { topics: 'world' });
       expect((await getJson(`${second.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('scheduled');
-      const frame = await reader.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id, 30_000);
+      const frame = await reader.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id, 60_000);
       const arrived = Date.now();
       expect(arrived).toBeGreaterThanOrEqual(sendAt.getTime());
       expect(Date.parse(frame.alert.sentAt)).toBeGreaterThanOrEqual(sendAt.getTime());
@@ -45,7 +46,7 @@ describe('embargoed alerts', () => {
     } finally {
       await second.stop();
     }
-  });
+  }, 120_000);
 
   it('holds a scheduled alert back until sendAt while everything runs', async () => {
     const svc = await startService(redis.url);

@@ -6,7 +6,6 @@
  * send failure never overwrites `sent` or `retracted`.
  */
 import { Writable } from 'node:stream';
-import IORedis from 'ioredis';
 import pino from 'pino';
 import { loadSettings } from '../../config/settings';
 import { ANONYMOUS_SCAN_BUDGET } from '../../src/api/routes/feed';
@@ -17,7 +16,7 @@ import { AlertChanges } from '../../src/store/alert-changes';
 import { AlertStore, newRecord } from '../../src/store/alert-store';
 import { appendSend } from '../../workers/fanout.worker';
 import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { startService, PUBLISH_KEY } from '../helpers/service';
 import { testEnv, testSettings } from '../helpers/settings';
 
@@ -26,19 +25,10 @@ jest.setTimeout(60_000);
 const auth = { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' };
 
 describe('fair limits and honest figures', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
+  const fx = redisForFile();
 
   it('counts a receipt only for an alert written to that connection, and only once', async () => {
-    const svc = await startService(redis.url);
+    const svc = await startService(fx.redis.url);
     const world = await openReader(svc.wsUrl, { topics: 'world' });
     const sport = await openReader(svc.wsUrl, { topics: 'sport' });
     try {
@@ -71,7 +61,7 @@ describe('fair limits and honest figures', () => {
   });
 
   it('puts corrections and retractions through the per-key write limit', async () => {
-    const svc = await startService(redis.url, { FLASHWIRE_ROLES: 'api', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '3' });
+    const svc = await startService(fx.redis.url, { FLASHWIRE_ROLES: 'api', FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '3' });
     try {
       const posted = await postAlert(svc.url, { headline: 'Limited', topics: ['world'], sendAt: new Date(Date.now() + 3600_000).toISOString() });
       expect(posted.status).toBe(202);
@@ -94,17 +84,17 @@ describe('fair limits and honest figures', () => {
   });
 
   it('reads at most a fixed number of entries per anonymous feed poll; next lets the caller go on', async () => {
-    const svc = await startService(redis.url, { FLASHWIRE_ROLES: 'api,worker' });
+    const svc = await startService(fx.redis.url, { FLASHWIRE_ROLES: 'api,worker' });
     try {
       const keys = new Keys(svc.prefix);
       // A busy feed of other topics, then one alert the poller wants.
       const filler = ANONYMOUS_SCAN_BUDGET + 200;
-      const pipe = client.pipeline();
+      const pipe = fx.client.pipeline();
       for (let i = 0; i < filler; i++) pipe.xadd(keys.feed, '*', 'type', 'alert', 'alert', `filler-${i}`, 'topics', 'sport', 'exp', '', 'body', `"alert":{"id":"filler-${i}"}`);
       await pipe.exec();
       const wanted = (await postAlert(svc.url, { headline: 'Wanted', topics: ['world'] })).body.id as string;
       await eventually(async () => (await getJson(`${svc.url}/v1/alerts/${wanted}`)).body.status === 'sent');
-      const entries = await client.xrange(keys.feed, '-', '+');
+      const entries = await fx.client.xrange(keys.feed, '-', '+');
 
       const first = await getJson(`${svc.url}/v1/feed?topics=world&limit=500`);
       expect(first.status).toBe(200);
@@ -123,7 +113,7 @@ describe('fair limits and honest figures', () => {
   });
 
   it('rate-limits anonymous feed polls per client address', async () => {
-    const svc = await startService(redis.url, { FLASHWIRE_ROLES: 'api', FLASHWIRE_FEED_ANON_RATE_PER_MINUTE: '3' });
+    const svc = await startService(fx.redis.url, { FLASHWIRE_ROLES: 'api', FLASHWIRE_FEED_ANON_RATE_PER_MINUTE: '3' });
     try {
       for (let i = 0; i < 3; i++) expect((await getJson(`${svc.url}/v1/feed`)).status).toBe(200);
       const refused = await getJson(`${svc.url}/v1/feed`);
@@ -148,8 +138,8 @@ describe('fair limits and honest figures', () => {
         cb();
       },
     });
-    const settings = loadSettings(testEnv(redis.url, { FLASHWIRE_JOB_ATTEMPTS: '1' }));
-    const service = new Service({ settings, log: pino({ level: 'info' }, sink), redis: { url: redis.url } });
+    const settings = loadSettings(testEnv(fx.redis.url, { FLASHWIRE_JOB_ATTEMPTS: '1' }));
+    const service = new Service({ settings, log: pino({ level: 'info' }, sink), redis: { url: fx.redis.url } });
     process.env.FLASHWIRE_FAILPOINTS = 'worker-after-append=throw';
     try {
       await service.start();
@@ -166,14 +156,14 @@ describe('fair limits and honest figures', () => {
   });
 
   it('marks failed only what was never sent: retracted stays retracted', async () => {
-    const settings = testSettings(redis.url);
+    const settings = testSettings(fx.redis.url);
     const keys = new Keys(settings.FLASHWIRE_PREFIX);
-    const store = new AlertStore(client, keys);
+    const store = new AlertStore(fx.client, keys);
     const input = { headline: 'Retracted, then a late failure', topics: ['world'], priority: 'flash' as const };
     const sentThenRetracted = newAlertId();
     await store.create(newRecord(sentThenRetracted, input, 'desk', new Date()));
-    await appendSend({ redis: client, keys, settings }, sentThenRetracted);
-    await new AlertChanges(client, keys, { maxEntries: 1000, retentionMs: 60_000 }).retract(sentThenRetracted, 'Wrong', 'desk');
+    await appendSend({ redis: fx.client, keys, settings }, sentThenRetracted);
+    await new AlertChanges(fx.client, keys, { maxEntries: 1000, retentionMs: 60_000 }).retract(sentThenRetracted, 'Wrong', 'desk');
     expect(await store.markFailed(sentThenRetracted, 'late')).toEqual({ kind: 'kept', status: 'retracted' });
     expect((await store.get(sentThenRetracted))?.status).toBe('retracted');
 

@@ -11,7 +11,8 @@ import { ApiKeyStore } from '../../src/auth/api-keys';
 import { alertInputSchema } from '../../src/alert/schema';
 import { Keys } from '../../src/redis/keys';
 import { AlertStore, newRecord } from '../../src/store/alert-store';
-import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
+import { framesBefore, passMarker } from '../helpers/marker';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 
@@ -95,8 +96,8 @@ describe('Idempotency-Key', () => {
     expect(results.filter((r) => r.headers.get('idempotent-replayed') === null).length).toBeGreaterThanOrEqual(1);
     expect(await alertCount()).toBe(before + 1);
     await reader.waitFor((f) => f.type === 'alert' && f.alert.id === results[0]!.body.id);
-    await sleep(300);
-    expect(reader.ofType('alert')).toHaveLength(1);
+    const marker = await passMarker(svc.url, [reader], ['race']);
+    expect(framesBefore(reader, marker).filter((f) => f.type === 'alert')).toHaveLength(1);
     reader.close();
   });
 
@@ -138,8 +139,8 @@ describe('Idempotency-Key', () => {
     await reader.waitFor((f) => f.type === 'alert' && f.alert.id === reservedId);
     const again = await postAlert(svc.url, body, { 'Idempotency-Key': 'k-crash2' });
     expect(again.headers.get('idempotent-replayed')).toBe('true');
-    await sleep(300);
-    expect(reader.ofType('alert')).toHaveLength(1);
+    const marker = await passMarker(svc.url, [reader], ['crash2']);
+    expect(framesBefore(reader, marker).filter((f) => f.type === 'alert')).toHaveLength(1);
     const entries = (await client.xrange(keys.feed, '-', '+')) as [string, string[]][];
     expect(entries.filter(([, f]) => f.includes(reservedId))).toHaveLength(1);
     reader.close();

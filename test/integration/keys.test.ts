@@ -11,7 +11,7 @@ import readline from 'node:readline';
 import IORedis from 'ioredis';
 import { RedisServer } from '../../src/redis/redis-server';
 import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { childEnv, MAIN, startService } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
@@ -30,28 +30,19 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 }
 
 describe('API keys', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
+  const fx = redisForFile();
 
   it('creates, lists and revokes keys with the CLI; revocation takes effect at once in every API and gateway process', async () => {
     const prefix = uniquePrefix();
-    const env = { REDIS_URL: redis.url, FLASHWIRE_PREFIX: prefix };
+    const env = { REDIS_URL: fx.redis.url, FLASHWIRE_PREFIX: prefix };
     const created = await cli(['keys', 'create', '--name', 'mobile-backend', '--scopes', 'publish,subscribe'], env);
     expect(created.code).toBe(0);
     expect(created.stdout).toMatch(/shown only this once/);
     const secret = SECRET.exec(created.stdout)![1]!;
 
     // Stored hashed: the secret appears nowhere in Redis.
-    for (const k of await client.keys(`${prefix}:*`)) {
-      const dump = JSON.stringify(await client.hgetall(k));
+    for (const k of await fx.client.keys(`${prefix}:*`)) {
+      const dump = JSON.stringify(await fx.client.hgetall(k));
       expect(dump).not.toContain(secret);
       expect(dump).not.toContain(secret.slice(3));
     }
@@ -65,7 +56,7 @@ describe('API keys', () => {
     expect(badScope.stderr).toMatch(/scopes must be/);
 
     const svcEnv = { FLASHWIRE_PREFIX: prefix };
-    const [one, two] = await Promise.all([startService(redis.url, svcEnv), startService(redis.url, svcEnv)]);
+    const [one, two] = await Promise.all([startService(fx.redis.url, svcEnv), startService(fx.redis.url, svcEnv)]);
     try {
       const auth = { Authorization: `Bearer ${secret}` };
       for (const s of [one, two]) expect((await postAlert(s.url, { headline: 'keyed', topics: ['world'] }, auth)).status).toBe(202);
@@ -130,10 +121,13 @@ describe('API keys', () => {
     const prefix = uniquePrefix();
     const start = () =>
       new Promise<{ out: string; port: number; stop: () => Promise<void> }>((resolve, reject) => {
-        const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...childEnv(redis.url, prefix, { FLASHWIRE_PUBLISH_KEY: '' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...childEnv(fx.redis.url, prefix, { FLASHWIRE_PUBLISH_KEY: '' }) }, stdio: ['ignore', 'pipe', 'pipe'] });
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         let out = '';
-        const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 20_000);
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL'); // a child left running would hold the test worker open
+          reject(new Error(`no start: ${out}`));
+        }, 60_000);
         readline.createInterface({ input: child.stdout! }).on('line', (line) => {
           out += line + '\n';
           try {

@@ -63,7 +63,7 @@ describe('the Node client', () => {
   it('yields the alert, its correction and its retraction in order, with key auth', async () => {
     const stream = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['nato'] });
     const reading = take(stream, 3);
-    await eventually(() => stream.stats.connections === 1);
+    await eventually(() => stream.stats.connections >= 1);
     const sent = await client.send(FIXTURE as never);
     await eventually(async () => (await client.get(sent.id)).status === 'sent');
     await client.correct(sent.id, { headline: 'Stoltenberg: Ukraine’s place is in NATO' });
@@ -94,7 +94,7 @@ describe('the Node client', () => {
     // First run: handles 3 of 5, then the backend stops.
     const first = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['restart'], ...persisted });
     const firstRun = take(first, 3, async (e) => void handled.push(e.type === 'alert' ? e.alert.id : '?'));
-    await eventually(() => first.stats.connections === 1);
+    await eventually(() => first.stats.connections >= 1);
     await post(5);
     await firstRun;
     expect(fs.readFileSync(cursorFile, 'utf8')).toMatch(/^\d+-\d+$/);
@@ -110,7 +110,7 @@ describe('the Node client', () => {
     // Nothing more is pending: a third run sees only what comes next.
     const third = new AlertStream({ url: gateway.url, key: PUBLISH_KEY, topics: ['restart'], ...persisted });
     const thirdRun = take(third, 1);
-    await eventually(() => third.stats.connections === 1);
+    await eventually(() => third.stats.connections >= 1);
     await post(1);
     expect(ids(await thirdRun)).toEqual([`alert:${posted[8]}`]);
   });
@@ -125,7 +125,7 @@ describe('the Node client', () => {
         if (e.type === 'alert' && e.alert.headline === 'fails') throw new Error('webhook down');
       }
     })();
-    await eventually(() => first.stats.connections === 1);
+    await eventually(() => first.stats.connections >= 1);
     for (const h of ['ok', 'fails', 'later']) posted.push((await client.send({ headline: h, topics: ['failing'] })).id);
     await expect(run).rejects.toThrow('webhook down');
     const second = new AlertStream({ url: gateway.url, topics: ['failing'], ...persisted });
@@ -145,7 +145,7 @@ describe('the Node client', () => {
         if (n === 2) break; // the second was never acknowledged
       }
     })();
-    await eventually(() => first.stats.connections === 1);
+    await eventually(() => first.stats.connections >= 1);
     for (const h of ['one', 'two', 'three']) posted.push((await client.send({ headline: h, topics: ['breaking'] })).id);
     await run;
     expect(fs.readFileSync(file, 'utf8')).toBe((await client.get(posted[0]!)).eventId);
@@ -194,7 +194,7 @@ describe('the Node client', () => {
     const stream = new AlertStream({ url: gateway.url, topics: ['reconnect'], initialDelayMs: 100, onState: (s) => states.push(s) });
     const posted: string[] = [];
     const reading = take(stream, 6);
-    await eventually(() => stream.stats.connections === 1);
+    await eventually(() => stream.stats.connections >= 1);
     for (let i = 0; i < 2; i++) posted.push((await client.send({ headline: `before ${i}`, topics: ['reconnect'] })).id);
     await eventually(() => stream.stats.received === 2);
     const port = gateway.port;
@@ -203,7 +203,7 @@ describe('the Node client', () => {
     await eventually(async () => (await client.get(posted[3]!)).status === 'sent');
     await eventually(() => states.includes('reconnecting'));
     gateway = await startGateway(port);
-    await eventually(() => stream.stats.connections === 2, 20_000);
+    await eventually(() => stream.stats.connections >= 2, 20_000);
     for (let i = 0; i < 2; i++) posted.push((await client.send({ headline: `after ${i}`, topics: ['reconnect'] })).id);
     expect(ids(await reading)).toEqual(posted.map((id) => `alert:${id}`));
   });
@@ -217,7 +217,7 @@ describe('the Node client', () => {
     let allPosted!: () => void;
     const busy = new Promise<void>((r) => (allPosted = r));
     const reading = take(stream, total, () => busy);
-    await eventually(() => stream.stats.connections === 1);
+    await eventually(() => stream.stats.connections >= 1);
     const posted: string[] = [];
     for (let i = 0; i < total; i++) posted.push((await client.send({ headline: `busy ${i}`, summary, topics: ['busy'] })).id);
     await eventually(async () => (await client.get(posted[total - 1]!)).status === 'sent');
@@ -246,7 +246,7 @@ describe('the Node client', () => {
     const viaGateway = new FlashwireApi({ ...options, url: api.url });
     const stream = new AlertStream({ ...options, topics: ['options'] });
     const reading = take(stream, 1);
-    await eventually(() => stream.stats.connections === 1);
+    await eventually(() => stream.stats.connections >= 1);
     const sent = await viaGateway.send({ headline: 'same options', topics: ['options'] });
     expect(ids(await reading)).toEqual([`alert:${sent.id}`]);
     const listed = await viaGateway.list({ topic: 'options', limit: 1 });

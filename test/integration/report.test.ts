@@ -5,7 +5,8 @@
  */
 import IORedis from 'ioredis';
 import { latencySummary } from '../../src/store/report';
-import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
+import { passMarker } from '../helpers/marker';
 import { startRedis } from '../helpers/redis';
 import { startService, PUBLISH_KEY } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
@@ -64,7 +65,10 @@ describe('delivery report', () => {
     const fix = await fetch(`${api.url}/v1/alerts/${posted.body.id}`, { method: 'PATCH', headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json' }, body: '{"headline":"Report me (fixed)"}' });
     expect(fix.status).toBe(200);
     await Promise.all(readers.map((r) => r.waitFor((f) => f.type === 'update')));
-    await sleep(600);
+    // Each gateway delivers in feed order and flushes its counts in order, so
+    // once the marker's deliveries are written the update's would be too.
+    const marker = await passMarker(api.url, readers, ['europe/ukraine']);
+    await eventually(async () => (await getJson(`${api.url}/v1/alerts/${marker}`)).body.report.deliveries === 5);
     expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.report).toMatchObject({ deliveries: 5, receipts: 3 });
     for (const r of [...readers, bystander]) r.close();
   });
@@ -72,7 +76,12 @@ describe('delivery report', () => {
   it('reports nothing delivered and no latency for an alert nobody was subscribed to', async () => {
     const posted = await postAlert(api.url, { headline: 'Nobody listens', topics: ['nobody'] });
     await eventually(async () => (await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.status === 'sent');
-    await sleep(600);
+    // A later alert that each gateway delivers and reports: by then anything
+    // either wrote about the earlier one is written too.
+    const listeners = [await openReader(gw1.wsUrl, { topics: 'nobody-marker' }), await openReader(gw2.wsUrl, { topics: 'nobody-marker' })];
+    const marker = await passMarker(api.url, listeners, ['nobody-marker']);
+    await eventually(async () => (await getJson(`${api.url}/v1/alerts/${marker}`)).body.report.deliveries === 2);
+    for (const r of listeners) r.close();
     expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.report).toMatchObject({ deliveries: 0, receipts: 0, feedToLastWriteMs: null });
   });
 

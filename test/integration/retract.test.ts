@@ -4,11 +4,14 @@
  * in the feed once, after the alert; unsent alerts are simply changed or
  * never sent; the wrong state is a 404 or 409 problem.
  */
+import { Queue } from 'bullmq';
 import IORedis from 'ioredis';
+import { QUEUE_NAME } from '../../src/queue/alert-queue';
 import { Keys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/scripts';
 import { appendSend } from '../../workers/fanout.worker';
-import { eventually, FIXTURE, getJson, openReader, postAlert, sleep } from '../helpers/clients';
+import { eventually, FIXTURE, getJson, openReader, postAlert } from '../helpers/clients';
+import { framesBefore, passMarker } from '../helpers/marker';
 import { startRedis } from '../helpers/redis';
 import { startService, PUBLISH_KEY } from '../helpers/service';
 import { testSettings } from '../helpers/settings';
@@ -83,8 +86,8 @@ describe('corrections and retractions', () => {
     // A PATCH that changes nothing (a retried request) tells readers nothing.
     const again = await send(svc.url, 'PATCH', `/v1/alerts/${alert.id}`, { headline: 'Stoltenberg: NATO will not deploy troops (corrected)' });
     expect(again.status).toBe(200);
-    await sleep(300);
-    expect(reader.ofType('update').filter((f) => f.alert.id === alert.id)).toHaveLength(1);
+    const marker = await passMarker(svc.url, [reader], ['europe']);
+    expect(framesBefore(reader, marker).filter((f) => f.type === 'update' && f.alert.id === alert.id)).toHaveLength(1);
     expect(await feedTypesFor(alert.id)).toEqual(['alert', 'update']);
     reader.close();
   });
@@ -142,7 +145,9 @@ describe('corrections and retractions', () => {
 
   it('never sends a scheduled alert that was retracted, and sends a corrected scheduled alert as corrected', async () => {
     const reader = await openReader(svc.wsUrl, { topics: 'world' });
-    const sendAt = new Date(Date.now() + 2500).toISOString();
+    // Far enough that the changes surely land first; the test then lifts the
+    // embargo itself, as the delayed job would when its time came.
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
     const doomed = await postAlert(svc.url, { headline: 'Embargoed, then pulled', topics: ['world'], sendAt });
     const fixed = await postAlert(svc.url, { headline: 'Embargoed with a typo', topics: ['world'], sendAt });
     expect(doomed.body.status).toBe('scheduled');
@@ -153,10 +158,20 @@ describe('corrections and retractions', () => {
     expect(p.status).toBe(200);
     expect(p.body).toMatchObject({ status: 'scheduled', headline: 'Embargoed, typo fixed' });
     expect(p.body.updatedAt).toBeUndefined();
+    const conn = client.duplicate();
+    const queue = new Queue(QUEUE_NAME, { connection: conn, prefix: new Keys(svc.prefix).bullPrefix });
+    try {
+      for (const id of [doomed.body.id, fixed.body.id]) await (await queue.getJob(id))?.promote();
+      // Both jobs have run: nothing more can enter the feed for either.
+      await eventually(async () => (await Promise.all([doomed.body.id, fixed.body.id].map(async (id) => (await queue.getJob(id))?.finishedOn))).every(Boolean), 20_000);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
     const got = await reader.waitFor((f) => f.type === 'alert' && f.alert.id === fixed.body.id, 15_000);
     expect(got.alert.headline).toBe('Embargoed, typo fixed');
-    await sleep(500);
-    expect(reader.frames.filter((f) => f.alert?.id === doomed.body.id || f.id === doomed.body.id)).toHaveLength(0);
+    const marker = await passMarker(svc.url, [reader], ['world']);
+    expect(framesBefore(reader, marker).filter((f) => f.alert?.id === doomed.body.id || f.id === doomed.body.id)).toHaveLength(0);
     expect(await feedTypesFor(doomed.body.id)).toEqual([]);
     expect(await feedTypesFor(fixed.body.id)).toEqual(['alert']);
     expect((await getJson(`${svc.url}/v1/alerts/${doomed.body.id}`)).body.status).toBe('retracted');

@@ -3,7 +3,8 @@
  * invalid frame is answered with an `error` frame and the socket stays
  * open; abuse and oversized frames close it.
  */
-import { openReader, postAlert, sleep } from '../helpers/clients';
+import { openReader, postAlert } from '../helpers/clients';
+import { passMarker } from '../helpers/marker';
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { STREAM_ENV } from './stream-helpers';
@@ -106,7 +107,8 @@ describe('client frames on /v1/stream', () => {
     for (let i = 0; i < 3; i++) r.ws.send('nope');
     for (let i = 0; i < 5; i++) r.send({ type: 'ping' });
     await r.waitForCount('pong', 5);
-    await sleep(100);
+    // A later alert reaching it shows the gateway kept it after every frame.
+    await passMarker(svc.url, [r], ['world']);
     expect(r.ws.readyState).toBe(r.ws.OPEN);
     r.close();
   });

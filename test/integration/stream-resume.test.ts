@@ -102,7 +102,7 @@ describe('resume with since', () => {
       expect(got).toBeDefined();
       expect(events(resumed).map((f) => f.alert.id)).toEqual([third.body.id]);
       resumed.close();
-      await sleep(100);
+      await mon.mark();
       const xrange = mon.commands.filter((c) => /^xrange$/i.test(c[0] ?? '') || /^xrevrange$/i.test(c[0] ?? ''));
       expect(xrange).toEqual([]);
     } finally {

@@ -7,7 +7,6 @@
  * covers at least one of its topics, and on GET /v1/alerts/{id} also to the
  * key that published it.
  */
-import http from 'node:http';
 import IORedis from 'ioredis';
 import { ApiKeyStore } from '../../src/auth/api-keys';
 import { SubscriberTokens } from '../../src/auth/subscriber-token';
@@ -16,6 +15,7 @@ import { eventually, getJson, openReader, postAlert, type TestReader } from '../
 import { startRedis } from '../helpers/redis';
 import { startService } from '../helpers/service';
 import { JWT_SECRET, PUBLISH_KEY } from '../helpers/settings';
+import { openSseFrames } from '../helpers/sse-frames';
 
 type AlertName = 'pub' | 'ab' | 'c';
 
@@ -30,28 +30,6 @@ interface Credential {
   gets: AlertName[];
 }
 
-/** An SSE stream read as EventSource would: each event's data, until closed. */
-function openSse(baseUrl: string, query: Record<string, string>, headers: Record<string, string>): Promise<{ status: number; frames: any[]; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${baseUrl}/v1/events?${new URLSearchParams(query)}`, { headers }, (res) => {
-      const frames: any[] = [];
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const data = buf.slice(0, cut).split('\n').find((l) => l.startsWith('data: '));
-          buf = buf.slice(cut + 2);
-          if (data) frames.push(JSON.parse(data.slice(6)));
-        }
-      });
-      res.on('error', () => undefined);
-      resolve({ status: res.statusCode ?? 0, frames, close: () => req.destroy() });
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('one visibility rule on every read path', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
@@ -101,10 +79,10 @@ describe('one visibility rule on every read path', () => {
 
     // Live readers, opened before anything is posted.
     const ws: TestReader[] = [];
-    const sse: Awaited<ReturnType<typeof openSse>>[] = [];
+    const sse: Awaited<ReturnType<typeof openSseFrames>>[] = [];
     for (const c of credentials) {
       ws.push(await openReader(svc.wsUrl, { topics: c.topics.join(',') }, { headers: auth(c) }));
-      const s = await openSse(svc.url, { topics: c.topics.join(',') }, auth(c));
+      const s = await openSseFrames(svc.url, { topics: c.topics.join(',') }, auth(c));
       expect({ c: c.name, status: s.status }).toEqual({ c: c.name, status: 200 });
       sse.push(s);
     }
@@ -131,7 +109,7 @@ describe('one visibility rule on every read path', () => {
 
       const wsReplay = await openReader(svc.wsUrl, { ...q, since: cursor }, { headers: auth(c) });
       await wsReplay.waitFor((f) => f.type === 'alert' && f.alert.id === marker, 20_000);
-      const sseReplay = await openSse(svc.url, q, { ...auth(c), 'Last-Event-ID': cursor });
+      const sseReplay = await openSseFrames(svc.url, q, { ...auth(c), 'Last-Event-ID': cursor });
       await eventually(() => hasMarker(sseReplay.frames), 20_000);
       const poll = await getJson(`${svc.url}/v1/feed?${new URLSearchParams({ ...q, after: cursor })}`, auth(c));
       const last = await getJson(`${svc.url}/v1/feed?${new URLSearchParams({ ...q, last: '4' })}`, auth(c));
@@ -172,7 +150,7 @@ describe('one visibility rule on every read path', () => {
       const reader = await openReader(svc.wsUrl, { topics: `world,${topic}` }, { headers });
       const refusal = await reader.waitFor((f) => f.type === 'error');
       reader.close();
-      const s = await openSse(svc.url, { topics: topic }, headers);
+      const s = await openSseFrames(svc.url, { topics: topic }, headers);
       s.close();
       const poll = await getJson(`${svc.url}/v1/feed?topics=${topic}`, headers);
       const refused = secret ? 403 : 401;

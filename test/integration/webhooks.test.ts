@@ -257,7 +257,7 @@ describe('webhooks', () => {
     const { id } = await api.create(rcv.url, ['wh-expiry']);
     await api.call('POST', `/v1/webhooks/${id}/disable`);
     // A margin for a loaded machine to accept it before it expires; then wait until it surely has.
-    const expiresAt = Date.now() + 5000;
+    const expiresAt = Date.now() + 10_000;
     await postOn(svc.url, 'wh-expiry', 'short-lived', { expiresAt: new Date(expiresAt).toISOString() });
     await postOn(svc.url, 'wh-expiry', 'marker');
     await eventually(async () => (await api.get(id)).lag.events >= 1);

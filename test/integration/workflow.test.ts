@@ -3,11 +3,10 @@
  * never delivered nor replayed after it, status `expired`) and the audit
  * trail (which key created, corrected and retracted it, and when).
  */
-import IORedis from 'ioredis';
 import { ApiKeyStore } from '../../src/auth/api-keys';
 import { Keys } from '../../src/redis/keys';
 import { eventually, getJson, openReader, postAlert, sleep } from '../helpers/clients';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { startService, PUBLISH_KEY } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
@@ -17,23 +16,15 @@ async function call(url: string, method: string, body: unknown, key = PUBLISH_KE
 }
 
 describe('the newsroom workflow', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
+  const fx = redisForFile();
 
   it('stops delivering and replaying an alert at expiresAt, and reports it expired', async () => {
-    const svc = await startService(redis.url);
+    const svc = await startService(fx.redis.url);
     try {
       const live = await openReader(svc.wsUrl, { topics: 'markets' });
       const before = (await getJson(`${svc.url}/v1/feed?topics=markets`)).body.next ?? '0-0';
-      const expiresAt = new Date(Date.now() + 2000).toISOString();
+      // Far enough that delivery and the early replay surely come first.
+      const expiresAt = new Date(Date.now() + 30_000).toISOString();
       const posted = await postAlert(svc.url, { headline: 'Markets halt for ten minutes', topics: ['markets'], expiresAt });
       const frame = await live.waitFor((f) => f.type === 'alert' && f.alert.id === posted.body.id);
       expect(frame.alert.expiresAt).toBe(expiresAt);
@@ -57,23 +48,26 @@ describe('the newsroom workflow', () => {
     } finally {
       await svc.stop();
     }
-  });
+  }, 90_000);
 
   it('never sends an alert whose expiresAt passed before a worker could send it', async () => {
     const prefix = uniquePrefix();
-    const api = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
+    const api = await startService(fx.redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api,gateway' });
     try {
       const reader = await openReader(api.wsUrl, { topics: 'late' });
-      const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(Date.now() + 1000).toISOString() });
+      // A margin for a loaded machine to accept it; then wait until it surely expired.
+      const expiresAt = Date.now() + 10_000;
+      const posted = await postAlert(api.url, { headline: 'Stale before sending', topics: ['late'], expiresAt: new Date(expiresAt).toISOString() });
       expect(posted.body.status).toBe('queued');
-      await sleep(1300);
-      const worker = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
+      await sleep(Math.max(0, expiresAt - Date.now()) + 300);
+      const worker = await startService(fx.redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'worker' });
       try {
-        await eventually(async () => (await client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
+        await eventually(async () => (await fx.client.hget(new Keys(prefix).alert(posted.body.id), 'status')) === 'expired', 15_000);
       } finally {
         await worker.stop();
       }
-      expect(await client.xlen(new Keys(prefix).feed)).toBe(0);
+      expect(await fx.client.xlen(new Keys(prefix).feed)).toBe(0);
+      // Nothing is in the feed, so nothing can still be on its way to the reader.
       expect(reader.ofType('alert')).toHaveLength(0);
       expect((await getJson(`${api.url}/v1/alerts/${posted.body.id}`)).body.status).toBe('expired');
       reader.close();
@@ -83,9 +77,9 @@ describe('the newsroom workflow', () => {
   });
 
   it('keeps an audit trail of which key created, corrected and retracted the alert, and when', async () => {
-    const svc = await startService(redis.url);
+    const svc = await startService(fx.redis.url);
     try {
-      const store = new ApiKeyStore(client, new Keys(svc.prefix));
+      const store = new ApiKeyStore(fx.client, new Keys(svc.prefix));
       const copy = (await store.create('copy-desk', ['publish'])).secret;
       const standards = (await store.create('standards-editor', ['publish'])).secret;
       const posted = await postAlert(svc.url, { headline: 'Audit me', topics: ['world'] });
