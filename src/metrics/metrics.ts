@@ -18,6 +18,7 @@ import { PRIORITIES } from '../alert/schema';
 import { bearerCredential } from '../auth/bearer';
 import { eventTime } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
+import { priorityInFrame } from '../feed/frame-text';
 import { writeProblem } from '../http/problem';
 import { priorityOfRank } from '../queue/alert-queue';
 
@@ -269,8 +270,6 @@ export function observeDispatched(eventId: string, now: number): void {
   if (fedAt > 0) metrics.feedToSocket.observe(Math.max(0, now - fedAt) / 1000);
 }
 
-const PRIORITY_IN_FRAME = /"priority":"([a-z]+)"/;
-
 /**
  * Gateway: an alert was written to `n` local readers between `started` and
  * `finished`; observes this gateway's time to 90% of them (writes spread
@@ -281,7 +280,7 @@ const PRIORITY_IN_FRAME = /"priority":"([a-z]+)"/;
 export function observeReach(e: FeedEvent, n: number, started: number, finished: number): void {
   const fedAt = eventTime(e.eventId);
   const at90 = started + ((finished - started) * Math.ceil(0.9 * n)) / n;
-  const priority = PRIORITY_IN_FRAME.exec(e.frame)?.[1] ?? 'unknown';
+  const priority = priorityInFrame(e.frame) ?? 'unknown';
   metrics.reachTo90.observe({ priority }, Math.max(0, at90 - fedAt) / 1000);
 }
 
