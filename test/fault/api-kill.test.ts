@@ -6,7 +6,7 @@
  * one record, one feed entry, one delivery to each reader.
  */
 import IORedis from 'ioredis';
-import { readFeed } from '../../bench/chaos/ledger';
+import { readFeed } from '../helpers/ledger';
 import { Keys } from '../../src/redis/keys';
 import { postAlert } from '../helpers/clients';
 import { spawnService, type ChildService } from '../helpers/service';

@@ -5,8 +5,8 @@
  * holding every event for its topics once, in order.
  */
 import IORedis from 'ioredis';
-import { feedHead, formatTally, settle, tally, type Tally } from '../../bench/chaos/ledger';
-import { ResumingReader } from '../../bench/chaos/resuming-reader';
+import { feedHead, formatTally, settle, tally, type Tally } from '../helpers/ledger';
+import { ResumingReader } from '../helpers/resuming-reader';
 import { startRedis } from '../helpers/redis';
 import { childEnv } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';

@@ -4,7 +4,7 @@
  * and live delivery meet at the seam with no gap and no duplicate.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { eventually } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { expectClean, faultRedis, openReaders, READER_TOPICS, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';

@@ -9,7 +9,7 @@
  * answers 503 within its timeout meanwhile instead of hanging.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { sleep } from '../helpers/clients';
 import { BlackholeProxy } from './blackhole-proxy';

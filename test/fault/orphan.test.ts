@@ -8,7 +8,7 @@
  * rather than answered 202 for an alert that will never be sent.
  */
 import IORedis from 'ioredis';
-import { readFeed } from '../../bench/chaos/ledger';
+import { readFeed } from '../helpers/ledger';
 import { Keys } from '../../src/redis/keys';
 import { eventually, getJson, postAlert } from '../helpers/clients';
 import { spawnService, type ChildService } from '../helpers/service';

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';
 import { describeMemory, MB, memoryOf } from './memory';

@@ -6,7 +6,7 @@
  * recovers by itself, and everything accepted is delivered exactly once.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { eventually, getJson } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { expectClean, faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';

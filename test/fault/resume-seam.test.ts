@@ -6,7 +6,7 @@
  * One gateway replays from its memory, the other (no cache) from Redis.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { eventually, sleep } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { expectClean, faultRedis, openReaders, READER_TOPICS, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';

@@ -10,7 +10,7 @@
  * 60000 for the full minute); the retry schedule is shortened to match.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
+import { Poster } from '../helpers/poster';
 import { eventually } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver';

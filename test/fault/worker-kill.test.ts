@@ -6,8 +6,8 @@
  * worker died is on screen within 10 s of the kill with the shipped defaults.
  */
 import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
-import { readFeed } from '../../bench/chaos/ledger';
+import { Poster } from '../helpers/poster';
+import { readFeed } from '../helpers/ledger';
 import { eventually } from '../helpers/clients';
 import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
 import { expectClean, faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';
