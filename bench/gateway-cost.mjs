@@ -5,11 +5,9 @@
  * /metrics), and what one alert costs Redis (INFO commandstats and CPU).
  * Bounded: READERS readers, ALERTS alerts, then everything is stopped.
  *
- *   npm run build && node bench/gateway-cost.mjs [READERS=3000] [ALERTS=40] [GATEWAYS=1]
+ *   npm run build && npx tsc -p bench/tsconfig.json && node bench/gateway-cost.mjs [READERS=3000] [ALERTS=40] [GATEWAYS=1]
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -17,7 +15,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const { RedisServer } = require(path.join(root, 'dist/src/redis/redis-server.js'));
+// The test harness, as the bench build (bench/tsconfig.json) compiles it.
+const { startRedis } = require(path.join(root, 'dist/test/helpers/redis.js'));
 const IORedis = require('ioredis');
 const WebSocket = require('ws');
 
@@ -26,7 +25,6 @@ const ALERTS = Number(process.argv[3] ?? 40);
 const GATEWAYS = Number(process.argv[4] ?? 1);
 const KEY = 'gateway-cost-publish-key-0123456789';
 
-const freePort = () => new Promise((res) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function startRole(redisUrl, roles) {
@@ -60,10 +58,8 @@ async function redisStats(r) {
   return { commands: v('total_commands_processed'), cpu: v('used_cpu_user') + v('used_cpu_sys'), netIn: v('total_net_input_bytes'), netOut: v('total_net_output_bytes'), calls };
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-cost-'));
-const redis = new RedisServer({ dir, port: await freePort(), appendfsync: 'everysec' });
-await redis.start();
-const url = redis.target.url;
+const redis = await startRedis({ appendfsync: 'everysec' });
+const url = redis.url;
 const procs = [];
 try {
   const api = await startRole(url, 'api,worker');
@@ -125,6 +121,5 @@ try {
 } finally {
   for (const c of procs) c.kill('SIGTERM');
   await Promise.all(procs.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))));
-  await redis.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await redis.cleanup();
 }

@@ -1,10 +1,8 @@
 /**
- * Process plumbing for the benchmark: free ports, child processes that are
- * always killed, and the resident memory of a process tree read from /proc.
+ * Process plumbing for the benchmark: child processes that are always
+ * killed, IPC with reader processes, and waits with a time limit.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import readline from 'node:readline';
 
 /** Every child the benchmark started; killed on exit, however the run ends. */
@@ -32,17 +30,6 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
   clearTimeout(timer);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -50,42 +37,6 @@ export function sleep(ms: number): Promise<void> {
 /** A wall-clock time in ms with sub-millisecond resolution, comparable across processes on one machine. */
 export function now(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** VmRSS of one process in bytes, or 0 once it is gone. */
-export function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** A process and its direct children (cluster workers). */
-export function treeOf(pid: number): number[] {
-  try {
-    const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    return [pid, ...(kids ? kids.split(/\s+/).map(Number) : [])];
-  } catch {
-    return [pid];
-  }
-}
-
-export function treeRss(pid: number): number {
-  return treeOf(pid).reduce((sum, p) => sum + rssOf(p), 0);
-}
-
-/** Samples a process tree's RSS until stopped; answers the peak. */
-export function rssSampler(pid: number, everyMs = 25): { stop(): number } {
-  let peak = treeRss(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, treeRss(pid))), everyMs);
-  return {
-    stop() {
-      clearInterval(timer);
-      return Math.max(peak, treeRss(pid));
-    },
-  };
 }
 
 /** Forks a Node module with an IPC channel that can carry typed arrays. */

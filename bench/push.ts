@@ -10,7 +10,8 @@
 import { createECDH, createDecipheriv, hkdfSync, randomBytes, type ECDH } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort, now, spawnService, stopChild, waitHttpOk } from './procs';
+import { freePort } from '../test/helpers/ports';
+import { now, spawnService, stopChild, waitHttpOk } from './procs';
 import { median, round } from './stats';
 
 export interface PushBenchOptions {

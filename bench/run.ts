@@ -21,9 +21,11 @@ import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import IORedis from 'ioredis';
 import WebSocket from 'ws';
-import { RedisServer } from '../src/redis/redis-server';
+import { freePort } from '../test/helpers/ports';
+import { startRedis } from '../test/helpers/redis';
+import { rssSampler, treeRss } from '../test/helpers/rss';
 import { drawLatencyChart } from './chart';
-import { forkModule, freePort, killAll, nextMessage, now, rssSampler, sleep, spawnService, stopChild, treeRss, waitHttpOk } from './procs';
+import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
 import type { Collected, Opened, Progress, ToReaders } from './readers';
 import { runPushBench } from './push';
 import { renderTable, type NResult, type PhaseResult, type RunResult } from './report';
@@ -468,12 +470,9 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flashwire-bench-'));
-  const redisPort = await freePort();
-  const redisServer = new RedisServer({ dir, port: redisPort });
-  await redisServer.start();
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  log(`redis-server on ${redisUrl} (AOF, appendfsync always, as the service's default); data in ${dir}`);
+  const redisServer = await startRedis({ appendfsync: 'always' });
+  const redisUrl = redisServer.url;
+  log(`redis-server on ${redisUrl} (AOF, appendfsync always, as the service's default); data in ${redisServer.dir}`);
   const run: RunResult = {
     startedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverage: os.loadavg().map((x) => round(x, 2)) },
@@ -494,8 +493,7 @@ async function main(): Promise<void> {
       fs.mkdirSync(resultsDir, { recursive: true });
       fs.writeFileSync(path.join(resultsDir, `${stamp}-push.json`), JSON.stringify({ ...run, push: result }, null, 2) + '\n');
     } finally {
-      await redisServer.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await redisServer.cleanup();
     }
     return;
   }
@@ -504,8 +502,7 @@ async function main(): Promise<void> {
     try {
       for (const n of o.webhooks) results.push(await webhookBench(MAIN_JS, redisUrl, n, o.alerts, o.burst, log));
     } finally {
-      await redisServer.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      await redisServer.cleanup();
     }
     let table = '| endpoints | append → last endpoint p50 / p90 / p99 / max (ms) | append → first endpoint p50 (ms) | burst | deliveries/s |\n| --- | --- | --- | --- | --- |\n';
     for (const r of results) {
@@ -558,8 +555,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    await redisServer.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await redisServer.cleanup();
   }
   const table = renderTable(run);
   process.stdout.write(table + '\n');

@@ -13,7 +13,8 @@ import type { AddressInfo } from 'node:net';
 import IORedis from 'ioredis';
 import { ApiKeyStore } from '../src/auth/api-keys';
 import { Keys } from '../src/redis/keys';
-import { freePort, sleep, spawnService, stopChild } from './procs';
+import { freePort } from '../test/helpers/ports';
+import { sleep, spawnService, stopChild } from './procs';
 import { pct, round, sorted } from './stats';
 
 export interface WebhookBenchResult {

@@ -1,5 +1,5 @@
 /** `npm run chaos -- --seconds N [--readers N] [--seed N]`: exits non-zero unless lost and duplicated are 0. */
-import { runChaos } from './chaos';
+import { runChaos } from '../../test/helpers/chaos';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

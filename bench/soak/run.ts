@@ -9,10 +9,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import IORedis from 'ioredis';
 import WebSocket from 'ws';
-import { feedHead, formatTally, settle, tally } from '../chaos/ledger';
-import { Poster, SUBSCRIPTIONS } from '../chaos/poster';
-import { ResumingReader } from '../chaos/resuming-reader';
-import { freePort, privateRedis, roleEnv, RoleProcess, rssOf } from '../chaos/roles';
+import { feedHead, formatTally, settle, tally } from '../../test/helpers/ledger';
+import { freePort } from '../../test/helpers/ports';
+import { Poster, SUBSCRIPTIONS } from '../../test/helpers/poster';
+import { startRedis } from '../../test/helpers/redis';
+import { ResumingReader } from '../../test/helpers/resuming-reader';
+import { roleEnv, RoleProcess } from '../../test/helpers/roles';
+import { rssOf } from '../../test/helpers/rss';
 
 const PUBLISH_KEY = 'soak-publish-key-0123456789abcdef';
 
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   const reportEveryMs = arg('report-seconds', 60) * 1000;
   const nReaders = arg('readers', 100);
   const churnPerSecond = arg('churn', 20);
-  const redis = await privateRedis();
+  const redis = await startRedis({ appendfsync: 'always' });
   const prefix = `soak${randomBytes(4).toString('hex')}`;
   const env = roleEnv(redis.url, prefix, PUBLISH_KEY);
   const procs = [
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
     exitCode = t.lost === 0 && t.duplicated === 0 && t.disorder === 0 && churnFailed === 0 ? 0 : 1;
     console.log(exitCode === 0 ? 'PASS' : 'FAIL');
   } finally {
-    for (const r of readers) r.stop();
+    await Promise.all(readers.map((r) => r.stop()));
     await Promise.all(procs.map((p) => p.stop()));
     client.disconnect();
     await redis.cleanup();

@@ -5,43 +5,25 @@
  * with the same Idempotency-Key on a fresh API ends with exactly one alert:
  * one record, one feed entry, one delivery to each reader.
  */
-import IORedis from 'ioredis';
-import { readFeed } from '../../bench/chaos/ledger';
 import { Keys } from '../../src/redis/keys';
 import { postAlert } from '../helpers/clients';
-import { spawnService, type ChildService } from '../helpers/service';
-import { expectClean, faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';
+import { readFeed } from '../helpers/ledger';
+import { expectClean, withFaultRig, type FaultRig } from './fault-kit';
+
+/** Every alert record under the rig's prefix with this headline. */
+async function recordsWithHeadline(rig: FaultRig, headline: string): Promise<string[]> {
+  const keys = await rig.client.keys(new Keys(rig.prefix).alert('*'));
+  const out: string[] = [];
+  for (const k of keys) if ((await rig.client.hget(k, 'headline')) === headline) out.push(k);
+  return out;
+}
 
 describe('fault: SIGKILL the API between accepting and answering', () => {
-  let redis: FaultRedis;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await faultRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
-
-  /** Every alert record under the prefix with this headline. */
-  async function recordsWithHeadline(prefix: string, headline: string): Promise<string[]> {
-    const keys = await client.keys(`${new Keys(prefix).alert('*')}`);
-    const out: string[] = [];
-    for (const k of keys) if ((await client.hget(k, 'headline')) === headline) out.push(k);
-    return out;
-  }
-
-  it.each(['api-after-reserve', 'api-after-record', 'api-before-answer'])('leaves one alert after a kill at %s and a retry with the same Idempotency-Key', async (point) => {
-    const prefix = uniquePrefix();
-    const procs: ChildService[] = [];
-    let readers: ResumingReader[] = [];
-    try {
-      const back = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'worker,gateway' }));
-      procs.push(back);
-      readers = await openReaders(client, prefix, () => back.wsUrl);
-      const doomed = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: point }));
-      procs.push(doomed);
+  it.each(['api-after-reserve', 'api-after-record', 'api-before-answer'])('leaves one alert after a kill at %s and a retry with the same Idempotency-Key', (point) =>
+    withFaultRig(async (rig) => {
+      const back = await rig.spawn({ FLASHWIRE_ROLES: 'worker,gateway' });
+      const readers = await rig.readers(() => back.wsUrl);
+      const doomed = await rig.spawn({ FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: point });
       const body = { headline: `Killed at ${point}`, topics: ['europe/ukraine'], priority: 'flash' };
       const key = `retry-${point}`;
       // The client never gets an answer: its connection drops with the process.
@@ -49,8 +31,7 @@ describe('fault: SIGKILL the API between accepting and answering', () => {
       await doomed.exited;
       expect(doomed.child.signalCode).toBe('SIGKILL');
 
-      const fresh = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'api' }));
-      procs.push(fresh);
+      const fresh = await rig.spawn({ FLASHWIRE_ROLES: 'api' });
       const retry = await postAlert(fresh.url, body, { 'Idempotency-Key': key });
       expect(retry.status).toBe(202);
       const again = await postAlert(fresh.url, body, { 'Idempotency-Key': key });
@@ -58,15 +39,12 @@ describe('fault: SIGKILL the API between accepting and answering', () => {
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(again.body.id).toBe(retry.body.id);
 
-      const t = await settleAndCount(client, prefix, readers, [retry.body.id as string]);
+      // Past the marker nothing earlier can still arrive: the counts below are final.
+      const t = await rig.settle(readers, [retry.body.id as string], { markerVia: fresh.url });
       expectClean(t, 1);
-      expect(await recordsWithHeadline(prefix, body.headline)).toEqual([new Keys(prefix).alert(retry.body.id)]);
-      expect((await readFeed(client, prefix)).filter((e) => e.type === 'alert').map((e) => e.alertId)).toEqual([retry.body.id]);
+      expect(await recordsWithHeadline(rig, body.headline)).toEqual([new Keys(rig.prefix).alert(retry.body.id)]);
+      expect((await readFeed(rig.client, rig.prefix)).filter((e) => e.type === 'alert').map((e) => e.alertId)).toEqual([retry.body.id, t.marker]);
       // Readers whose topics cover europe/ukraine: world-only and sport,tech get nothing.
-      expect(readers.map((r) => r.received.length)).toEqual([0, 1, 1, 1, 0]);
-    } finally {
-      stopAll(readers);
-      await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-    }
-  });
+      expect(readers.map((r) => r.received.filter((x) => x.alertId === retry.body.id).length)).toEqual([0, 1, 1, 1, 0]);
+    }));
 });

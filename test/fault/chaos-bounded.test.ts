@@ -3,7 +3,7 @@
  * SIGKILLs and restarts of workers and gateways under steady alerts, then
  * the count. Lost and duplicated must be 0.
  */
-import { runChaos } from '../../bench/chaos/chaos';
+import { runChaos } from '../helpers/chaos';
 
 describe('chaos (bounded)', () => {
   it('loses and duplicates nothing through 35 s of random worker and gateway kills', async () => {

@@ -4,17 +4,12 @@
  * them. Sampled a few times and the minimum kept, because a heap read between
  * two collections carries garbage that is not a leak.
  */
-import fs from 'node:fs';
 import { sleep } from '../helpers/clients';
+import { rssOf } from '../helpers/rss';
 
 export interface Memory {
   rss: number;
   heapUsed: number | undefined;
-}
-
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
 }
 
 async function heapOf(url: string): Promise<number | undefined> {

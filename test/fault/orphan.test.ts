@@ -7,54 +7,35 @@
  * the reason, once the grace period is over; a retry after that is refused
  * rather than answered 202 for an alert that will never be sent.
  */
-import IORedis from 'ioredis';
-import { readFeed } from '../../bench/chaos/ledger';
 import { Keys } from '../../src/redis/keys';
 import { eventually, getJson, postAlert } from '../helpers/clients';
-import { spawnService, type ChildService } from '../helpers/service';
-import { faultRedis, roleEnv, uniquePrefix, type FaultRedis } from './fault-kit';
+import { readFeed } from '../helpers/ledger';
+import { withFaultRig, type FaultRig } from './fault-kit';
+
+async function recordWithHeadline(rig: FaultRig, headline: string): Promise<string | undefined> {
+  for (const k of await rig.client.keys(new Keys(rig.prefix).alert('*'))) if ((await rig.client.hget(k, 'headline')) === headline) return k.slice(k.lastIndexOf(':') + 1);
+  return undefined;
+}
 
 describe('fault: an alert record whose send was never queued', () => {
-  let redis: FaultRedis;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await faultRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
-
-  async function recordWithHeadline(prefix: string, headline: string): Promise<string | undefined> {
-    for (const k of await client.keys(new Keys(prefix).alert('*'))) if ((await client.hget(k, 'headline')) === headline) return k.slice(k.lastIndexOf(':') + 1);
-    return undefined;
-  }
-
-  it('is marked failed with a reason after the grace period, and never sent', async () => {
-    const prefix = uniquePrefix();
-    const procs: ChildService[] = [];
-    try {
-      const back = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'worker,gateway', FLASHWIRE_ORPHAN_GRACE_SECONDS: '2' }));
-      procs.push(back);
-      const doomed = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: 'api-after-record' }));
-      procs.push(doomed);
+  it('is marked failed with a reason after the grace period, and never sent', () =>
+    withFaultRig(async (rig) => {
+      const back = await rig.spawn({ FLASHWIRE_ROLES: 'worker,gateway', FLASHWIRE_ORPHAN_GRACE_SECONDS: '2' });
+      const doomed = await rig.spawn({ FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: 'api-after-record' });
       const body = { headline: 'Orphaned at api-after-record', topics: ['world'], priority: 'flash' };
       const withKey = { headline: 'Orphaned, retried too late', topics: ['world'], priority: 'flash' };
       await expect(postAlert(doomed.url, body)).rejects.toThrow();
       await doomed.exited;
       expect(doomed.child.signalCode).toBe('SIGKILL');
-      const again = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: 'api-after-record' }));
-      procs.push(again);
+      const again = await rig.spawn({ FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: 'api-after-record' });
       await expect(postAlert(again.url, withKey, { 'Idempotency-Key': 'too-late' })).rejects.toThrow();
       await again.exited;
 
-      const id = (await recordWithHeadline(prefix, body.headline))!;
-      const retriedId = (await recordWithHeadline(prefix, withKey.headline))!;
+      const id = (await recordWithHeadline(rig, body.headline))!;
+      const retriedId = (await recordWithHeadline(rig, withKey.headline))!;
       expect(id).toBeDefined();
       expect(retriedId).toBeDefined();
-      const fresh = await spawnService(roleEnv(redis.url, prefix, { FLASHWIRE_ROLES: 'api' }));
-      procs.push(fresh);
+      const fresh = await rig.spawn({ FLASHWIRE_ROLES: 'api' });
 
       const failed = await eventually(async () => {
         const a = (await getJson(`${fresh.url}/v1/alerts/${id}`)).body;
@@ -75,11 +56,8 @@ describe('fault: an alert record whose send was never queued', () => {
       const marker = await postAlert(fresh.url, { headline: 'Marker', topics: ['world'] });
       expect(marker.status).toBe(202);
       await eventually(async () => (await getJson(`${fresh.url}/v1/alerts/${marker.body.id}`)).body.status === 'sent', 30_000);
-      expect((await readFeed(client, prefix)).filter((e) => e.type === 'alert').map((e) => e.alertId)).toEqual([marker.body.id]);
+      expect((await readFeed(rig.client, rig.prefix)).filter((e) => e.type === 'alert').map((e) => e.alertId)).toEqual([marker.body.id]);
       expect((await getJson(`${fresh.url}/v1/alerts/${retriedId}`)).body.status).toBe('failed');
-      expect(await client.zcard(new Keys(prefix).unqueued)).toBe(0);
-    } finally {
-      await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-    }
-  });
+      expect(await rig.client.zcard(new Keys(rig.prefix).unqueued)).toBe(0);
+    }));
 });

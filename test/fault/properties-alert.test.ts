@@ -6,41 +6,24 @@
  * delivering to readers throughout, and its memory comes back to where it was.
  */
 import fc from 'fast-check';
-import IORedis from 'ioredis';
-import { Poster } from '../../bench/chaos/poster';
-import { PUBLISH_KEY, spawnService, type ChildService } from '../helpers/service';
-import { faultRedis, openReaders, roleEnv, settleAndCount, stopAll, uniquePrefix, type FaultRedis, type ResumingReader } from './fault-kit';
-import { describeMemory, MB, memoryOf } from './memory';
+import { PUBLISH_KEY, startFaultRig, whileServingBystanders, type ChildService, type FaultRig } from './fault-kit';
+import { describeMemory, MB, memoryOf, type Memory } from './memory';
 
 const DOCUMENTED = [202, 400, 413, 415, 422];
 // Each property runs this many cases; the whole file stays well under a minute.
 const RUNS = 150;
 
 describe('properties: POST /v1/alerts under bad input', () => {
-  let redis: FaultRedis;
-  let client: IORedis;
+  let rig: FaultRig;
   let svc: ChildService;
-  let readers: ResumingReader[];
-  const poster = () => new Poster(() => svc.url, PUBLISH_KEY, 'bystander');
-  let bystanders: Poster;
   let statuses: Record<number, number>;
 
   beforeAll(async () => {
-    redis = await faultRedis();
-    client = new IORedis(redis.url);
-    const prefix = uniquePrefix();
-    svc = await spawnService(roleEnv(redis.url, prefix));
-    readers = await openReaders(client, prefix, () => svc.wsUrl);
-    bystanders = poster();
+    rig = await startFaultRig();
+    svc = await rig.spawn();
     statuses = {};
   });
-  afterAll(async () => {
-    await bystanders.stop();
-    stopAll(readers);
-    await svc.kill('SIGKILL');
-    client.disconnect();
-    await redis.cleanup();
-  });
+  afterAll(() => rig.close());
 
   /** Posts raw bytes; fails the property on a 500, an undocumented code, a bad problem document or a hang. */
   async function post(body: string | Uint8Array, contentType = 'application/json'): Promise<number> {
@@ -128,22 +111,18 @@ describe('properties: POST /v1/alerts under bad input', () => {
   }
 
   it('answers arbitrary, nested, huge, binary and mistyped bodies with a documented code and problem document, serving everyone else throughout', async () => {
-    bystanders.start(100);
-    await everyProperty();
-    const before = await memoryOf(svc.child.pid!, svc.url);
-    await everyProperty();
-    const after = await memoryOf(svc.child.pid!, svc.url);
-    await bystanders.stop();
-
-    // Everyone else was served throughout: every bystander alert reached every reader once.
-    expect(bystanders.accepted.length).toBeGreaterThan(10);
-    const validDraws = (await client.keys(`*:alert:*`)).length - bystanders.accepted.length;
-    const t = await settleAndCount(client, svc.prefix, readers, bystanders.accepted);
-    expect(t.lost + t.duplicated + t.disorder).toBe(0);
-    expect(t.delivered).toBe(t.owed);
+    let before: Memory | undefined;
+    let after: Memory | undefined;
+    // Everyone else is served throughout: every bystander alert reaches every reader once.
+    await whileServingBystanders(rig, svc, async () => {
+      await everyProperty();
+      before = await memoryOf(svc.child.pid!, svc.url);
+      await everyProperty();
+      after = await memoryOf(svc.child.pid!, svc.url);
+    });
     // A leak of even one body per request would be several hundred MB here.
-    console.log(`${describeMemory('api, second round of bad input', before, after)}; answers ${JSON.stringify(statuses)}; ${validDraws} valid draws`);
-    expect(after.rss - before.rss).toBeLessThan(96 * MB);
-    if (after.heapUsed !== undefined && before.heapUsed !== undefined) expect(after.heapUsed - before.heapUsed).toBeLessThan(32 * MB);
+    console.log(`${describeMemory('api, second round of bad input', before!, after!)}; answers ${JSON.stringify(statuses)}`);
+    expect(after!.rss - before!.rss).toBeLessThan(96 * MB);
+    if (after!.heapUsed !== undefined && before!.heapUsed !== undefined) expect(after!.heapUsed - before!.heapUsed).toBeLessThan(32 * MB);
   }, 170_000);
 });

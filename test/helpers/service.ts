@@ -3,11 +3,10 @@
  * child process running the built `dist/server/main.js` (for kills and
  * several gateways).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import readline from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import { createLogger } from '../../src/log';
 import { Service } from '../../server/service';
+import { MAIN, RoleProcess } from './roles';
 import { testEnv, testSettings, PUBLISH_KEY } from './settings';
 
 export interface Running {
@@ -26,7 +25,7 @@ export async function startService(redisUrl: string, env: Record<string, string>
   return { service, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, prefix: settings.FLASHWIRE_PREFIX, stop: () => service.stop() };
 }
 
-export const MAIN = path.resolve(__dirname, '../../dist/server/main.js');
+export { MAIN };
 
 export interface ChildService extends Running {
   child: ChildProcess;
@@ -36,56 +35,27 @@ export interface ChildService extends Running {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `node dist/server/main.js` and resolves once it listens. */
-export function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildService> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, FLASHWIRE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`service did not start in ${timeoutMs} ms: ${stderr}`));
-    }, timeoutMs);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited with ${code} before listening: ${stderr}`));
-    });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      logs.push(rec);
-      if (rec.msg === 'flashwire listening') {
-        clearTimeout(timer);
-        const port = Number(rec.port);
-        resolve({
-          child,
-          logs,
-          exited,
-          port,
-          prefix: env.FLASHWIRE_PREFIX ?? '',
-          url: `http://127.0.0.1:${port}`,
-          wsUrl: `ws://127.0.0.1:${port}`,
-          kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
-            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-            return exited;
-          },
-          stop: async () => {
-            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    });
-  });
+/** Spawns `node dist/server/main.js` (on a free port unless `env.PORT` names one) and resolves once it listens. */
+export async function spawnService(env: Record<string, string>, timeoutMs = 20_000): Promise<ChildService> {
+  const role = new RoleProcess(env.FLASHWIRE_ROLES ?? 'service', Number(env.PORT ?? 0), env);
+  await role.start(timeoutMs);
+  const exited = role.exited;
+  return {
+    child: role.child!,
+    logs: role.logs,
+    exited,
+    port: role.port,
+    prefix: env.FLASHWIRE_PREFIX ?? '',
+    url: role.url,
+    wsUrl: role.wsUrl,
+    kill: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      await role.kill(signal);
+      return exited;
+    },
+    stop: async () => {
+      await role.kill('SIGTERM');
+    },
+  };
 }
 
 /** Environment for child processes sharing one Redis and prefix. */

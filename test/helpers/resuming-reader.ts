@@ -37,7 +37,8 @@ export class ResumingReader {
   private stopped = false;
   private attempt = 0;
   private connected = false;
-  private waiters = new Set<() => void>();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private waiters = new Set<{ check(): void; cancel(): void }>();
 
   constructor(readonly opts: ReaderOptions) {
     this.last = opts.since;
@@ -57,21 +58,24 @@ export class ResumingReader {
     return this.until(() => this.connects > 0, 20_000);
   }
 
-  /** Resolves once `pred` holds (checked on every frame and close), or rejects after `timeoutMs`. */
+  /** Resolves once `pred` holds (checked on every frame and close), or rejects after `timeoutMs` or on stop(). */
   until(pred: () => boolean, timeoutMs: number): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!pred()) return;
-        this.waiters.delete(check);
+      const done = (err?: Error) => {
+        this.waiters.delete(waiter);
         clearTimeout(timer);
-        resolve();
+        if (err) reject(err);
+        else resolve();
       };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`reader ${this.opts.topics.join(',')}: condition not met in ${timeoutMs} ms (received ${this.received.length}, last ${this.last})`));
-      }, timeoutMs);
-      this.waiters.add(check);
+      const waiter = {
+        check: () => {
+          if (pred()) done();
+        },
+        cancel: () => done(new Error(`reader ${this.opts.topics.join(',')}: stopped while waiting`)),
+      };
+      const timer = setTimeout(() => done(new Error(`reader ${this.opts.topics.join(',')}: condition not met in ${timeoutMs} ms (received ${this.received.length}, last ${this.last})`)), timeoutMs);
+      this.waiters.add(waiter);
     });
   }
 
@@ -80,10 +84,20 @@ export class ResumingReader {
     this.ws?.terminate();
   }
 
-  stop(): void {
+  /** Stops for good; resolves once the socket is closed, so nothing is left open behind it. */
+  async stop(): Promise<void> {
     this.stopped = true;
-    this.ws?.terminate();
-    for (const w of [...this.waiters]) w();
+    clearTimeout(this.reconnectTimer);
+    for (const w of [...this.waiters]) w.cancel();
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
+    ws.terminate();
+    await closed;
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w.check();
   }
 
   private connect(): void {
@@ -97,8 +111,8 @@ export class ResumingReader {
     ws.once('close', (code) => {
       this.connected = false;
       this.closes.push(code);
-      for (const w of [...this.waiters]) w();
-      if (!this.stopped) setTimeout(() => this.connect(), this.opts.backoffMs ?? 100);
+      this.wake();
+      if (!this.stopped) this.reconnectTimer = setTimeout(() => this.connect(), this.opts.backoffMs ?? 100);
     });
   }
 
@@ -118,6 +132,6 @@ export class ResumingReader {
     } else if (f.type === 'resync') {
       this.violations.push(`resync (${f.reason}) at ${this.last}: the feed was not trimmed`);
     }
-    for (const w of [...this.waiters]) w();
+    this.wake();
   }
 }

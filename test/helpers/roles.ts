@@ -1,15 +1,13 @@
 /**
  * Flashwire roles as real OS processes (`node dist/server/main.js`) on fixed
  * ports, so a killed gateway can be restarted where its readers expect it.
- * Shared by the fault tests, the chaos run and the soak run.
+ * Shared by the fault tests, the chaos run and the soak run; free of jest,
+ * as the runs use it outside a test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { RedisServer } from '../../src/redis/redis-server';
 
 /** The repository root, found from here whether run from source (jest) or dist/. */
 export const ROOT = (() => {
@@ -21,7 +19,10 @@ export const MAIN = path.join(ROOT, 'dist/server/main.js');
 
 export type LogLine = Record<string, unknown>;
 
-/** One role process; `start()` again after a kill brings it back on the same port. */
+/**
+ * One role process; `start()` again after a kill brings it back on the same
+ * port. Port 0 lets the first start take any free port, kept for restarts.
+ */
 export class RoleProcess {
   child: ChildProcess | undefined;
   readonly logs: LogLine[] = [];
@@ -29,12 +30,12 @@ export class RoleProcess {
   starts = 0;
   /** Listening and not since killed. */
   ready = false;
-  private exitedP: Promise<void> = Promise.resolve();
+  private exitedP: Promise<number | null> = Promise.resolve(null);
   private stderr = '';
 
   constructor(
     readonly name: string,
-    readonly port: number,
+    public port: number,
     private readonly env: Record<string, string>,
   ) {}
 
@@ -54,7 +55,8 @@ export class RoleProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  get exited(): Promise<void> {
+  /** Resolves with the exit code (null after a signal) once the current process is gone. */
+  get exited(): Promise<number | null> {
     return this.exitedP;
   }
 
@@ -69,9 +71,9 @@ export class RoleProcess {
     });
     this.child = child;
     this.exitedP = new Promise((resolve) =>
-      child.once('exit', () => {
+      child.once('exit', (code) => {
         this.ready = false;
-        resolve();
+        resolve(code);
       }),
     );
     child.stderr!.on('data', (d) => (this.stderr += String(d)));
@@ -102,6 +104,7 @@ export class RoleProcess {
         if (rec.msg === 'flashwire listening' && !done) {
           done = true;
           this.ready = true;
+          if (this.port === 0) this.port = Number(rec.port);
           clearTimeout(timer);
           resolve();
         }
@@ -126,45 +129,6 @@ export class RoleProcess {
   }
 }
 
-/** VmRSS of a process in bytes, 0 once it is gone. */
-export function rssOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private AOF redis-server (fsync always) in a temporary directory. */
-export async function privateRedis(): Promise<{ server: RedisServer; url: string; dir: string; cleanup(): Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fw-chaos-redis-'));
-  const port = await freePort();
-  const server = new RedisServer({ dir, port, appendfsync: 'always' });
-  await server.start();
-  return {
-    server,
-    dir,
-    url: `redis://127.0.0.1:${port}`,
-    cleanup: async () => {
-      await server.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Environment shared by every role of one run. */
 export function roleEnv(redisUrl: string, prefix: string, publishKey: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -176,17 +140,5 @@ export function roleEnv(redisUrl: string, prefix: string, publishKey: string, ex
     FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000',
     FLASHWIRE_SHUTDOWN_GRACE_MS: '1000',
     ...extra,
-  };
-}
-
-/** A deterministic PRNG, so a failing chaos run can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -1,7 +1,8 @@
 /**
- * The chaos run: readers on two gateways, a steady stream of alerts, and
- * random SIGKILLs and restarts of workers and gateways, with at least one
- * of each kind kept alive. At the end every accepted alert must be in the
+ * The chaos run (`npm run chaos`, and a bounded one among the fault tests):
+ * readers on two gateways, a steady stream of alerts, and random SIGKILLs
+ * and restarts of workers and gateways, with at least one of each kind kept
+ * alive. At the end every accepted alert must be in the
  * feed once and every reader must hold everything owed to it, once, in
  * order: lost and duplicated must both be 0.
  */
@@ -10,7 +11,9 @@ import IORedis from 'ioredis';
 import { feedHead, formatTally, settle, tally, type Tally } from './ledger';
 import { Poster, SUBSCRIPTIONS } from './poster';
 import { ResumingReader } from './resuming-reader';
-import { freePort, privateRedis, prng, roleEnv, RoleProcess } from './roles';
+import { freePort } from './ports';
+import { startRedis } from './redis';
+import { roleEnv, RoleProcess } from './roles';
 
 export interface ChaosOptions {
   seconds: number;
@@ -36,7 +39,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const seed = o.seed ?? randomBytes(4).readUInt32LE(0);
   const rand = prng(seed);
   const log = o.log ?? ((l: string) => console.log(l));
-  const redis = await privateRedis();
+  const redis = await startRedis({ appendfsync: 'always' });
   const prefix = `chaos${randomBytes(4).toString('hex')}`;
   const env = roleEnv(redis.url, prefix, PUBLISH_KEY);
   const client = new IORedis(redis.url, { maxRetriesPerRequest: null });
@@ -107,7 +110,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   } finally {
     chaosOn = false;
     await poster.stop().catch(() => undefined);
-    for (const r of readers) r.stop();
+    await Promise.all(readers.map((r) => r.stop()));
     await Promise.all(all.map((p) => p.stop()));
     client.disconnect();
     await redis.cleanup();
@@ -116,4 +119,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A deterministic PRNG, so a failing chaos run can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
