@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '../src/alert/schema';
 
-export const ROLES = ['api', 'worker', 'gateway'] as const;
+const ROLES = ['api', 'worker', 'gateway'] as const;
 export type Role = (typeof ROLES)[number];
 
 const int = (min: number, max: number) =>
@@ -116,7 +116,7 @@ export const SETTINGS = {
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'writes per key per minute', 'posts, corrections and retractions share it; ten a second is far above any newsroom and stops a runaway script'),
   FLASHWIRE_FEED_ANON_RATE_PER_MINUTE: setting(int(1, 1_000_000), '300', 'requests per client address per minute', 'anonymous GET /v1/feed polls; five a second is far above a poller that waits for next, and stops one address from loading Redis for everyone'),
   FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
-  FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'SPEC.md: request bodies are at most 64 KiB'),
+  FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'the public contract caps request bodies at 64 KiB'),
   FLASHWIRE_APPROVAL_PRIORITIES: setting(approvalPriorities, '', 'comma list of priorities', 'empty: every alert goes out on one editor\'s word; list e.g. flash,bulletin to have a second editor (a key with the approve scope) approve those first'),
   FLASHWIRE_APPROVAL_TIMEOUT_SECONDS: setting(int(10, 30 * 24 * 3600), '900', 'seconds', 'an alert nobody approved within 15 minutes is stale news: it is rejected ("approval timed out") rather than sent late'),
   FLASHWIRE_CANARY_SECONDS: setting(int(0, 24 * 3600).refine((n) => n === 0 || n >= 10, 'must be 0 (off) or at least 10'), '0', 'seconds', 'off: set it (e.g. 60) to post a routine canary alert on private/flashwire-canary that often, through API, queue, worker, feed and gateway, and export its end-to-end time'),

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import pino, { type Logger } from 'pino';
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'authorization',
   'token',
   'secret',
@@ -27,7 +27,7 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
-export function onePid(o: Record<string, unknown>): Record<string, unknown> {
+function onePid(o: Record<string, unknown>): Record<string, unknown> {
   if (!Object.prototype.hasOwnProperty.call(o, 'pid')) return o;
   const { pid, ...rest } = o;
   return { ...rest, otherPid: pid };

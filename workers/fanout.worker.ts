@@ -33,7 +33,7 @@ export type ApprovalTimeoutOutcome = 'rejected' | 'not-pending' | 'resent' | 'mi
 /** The reason recorded when nobody approved an alert in time. */
 export const APPROVAL_TIMED_OUT = 'approval timed out';
 /** The name in the audit for steps Flashwire takes by itself. */
-export const SYSTEM_ACTOR = 'flashwire';
+const SYSTEM_ACTOR = 'flashwire';
 
 /**
  * Runs an alert's approval deadline: a still-pending alert is rejected.
@@ -79,7 +79,7 @@ async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 's
 }
 
 /** Why a record left unqueued past the grace period is marked failed. */
-export const ORPHAN_REASON = 'its send was never queued: the API process stopped after writing the record and before queuing it (no 202 was given)';
+const ORPHAN_REASON = 'its send was never queued: the API process stopped after writing the record and before queuing it (no 202 was given)';
 
 export class FanoutWorker {
   private worker: Worker<SendJobData> | undefined;

@@ -1,6 +1,6 @@
 /**
  * The alert: the one schema from which the API validates input and every
- * part of Flashwire takes its TypeScript types. SPEC.md "The alert" is the
+ * part of Flashwire takes its TypeScript types. the contract's "The alert" is the
  * source of every rule here.
  */
 import { z } from 'zod';
@@ -29,7 +29,7 @@ export const LIMITS = {
   sendAtMaxAheadMs: 30 * 24 * 3600 * 1000,
 } as const;
 
-/** Length in Unicode code points, as SPEC.md counts characters. */
+/** Length in Unicode code points, as the contract counts characters. */
 export function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;

@@ -7,12 +7,8 @@
  */
 
 export const TOPIC_PATTERN = /^[a-z0-9]+(-[a-z0-9]+)*(\/[a-z0-9]+(-[a-z0-9]+)*){0,4}$/;
-export const ALL_PUBLIC = '*';
-export const PRIVATE_ROOT = 'private';
-
-export function isValidTopic(topic: string): boolean {
-  return TOPIC_PATTERN.test(topic);
-}
+const ALL_PUBLIC = '*';
+const PRIVATE_ROOT = 'private';
 
 /** A subscription is a topic or `*`. */
 export function isValidSubscription(sub: string): boolean {

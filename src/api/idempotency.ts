@@ -1,5 +1,5 @@
 /**
- * Idempotency-Key on POST /v1/alerts (SPEC.md "Idempotency"): scoped to the
+ * Idempotency-Key on POST /v1/alerts (the contract's "Idempotency"): scoped to the
  * publishing key, kept 24 hours, an equal JSON body replays the first 202,
  * another body is a 422, and only successful responses are remembered.
  *
@@ -17,7 +17,7 @@ import { runScript } from '../redis/scripts';
 import { ApiError } from './errors';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 const KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 

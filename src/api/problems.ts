@@ -9,7 +9,7 @@ import { writeProblem, type FieldError } from '../http/problem';
 import { isRedisOutOfMemory } from '../redis/server-check';
 import { ApiError } from './errors';
 
-export function sendProblem(res: Response, err: ApiError, instance?: string): void {
+function sendProblem(res: Response, err: ApiError, instance?: string): void {
   writeProblem(res, err.code, err.detail, { instance, errors: err.errors, headers: err.headers });
 }
 
@@ -28,7 +28,7 @@ export type UnknownFieldMessage = (field: string) => string;
 const notKnown: UnknownFieldMessage = () => 'is not a known field';
 
 /** Turns a zod error into the `errors` array: one entry per bad field. */
-export function fieldErrors(error: z.ZodError, input?: unknown, unknownField: UnknownFieldMessage = notKnown): FieldError[] {
+function fieldErrors(error: z.ZodError, input?: unknown, unknownField: UnknownFieldMessage = notKnown): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -8,7 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { logContext } from '../log';
 
-export const REQUEST_ID_HEADER = 'X-Request-Id';
+const REQUEST_ID_HEADER = 'X-Request-Id';
 /** Only ids that are safe to echo and to log: no spaces, no control characters, bounded. */
 const SAFE_ID = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 

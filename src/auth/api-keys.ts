@@ -16,15 +16,15 @@ export interface StoredKey {
   createdAt: string;
 }
 
-export const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** The name under which FLASHWIRE_PUBLISH_KEY publishes. */
-export const ENV_KEY_NAME = 'env';
+const ENV_KEY_NAME = 'env';
 
-export function hashSecret(secret: string): string {
+function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export function newSecret(): string {
+function newSecret(): string {
   return 'fw_' + randomBytes(32).toString('base64url');
 }
 

@@ -13,21 +13,13 @@ export interface Authenticator {
   refusal?(credential: string): string;
 }
 
-export const UNKNOWN_CREDENTIAL = 'unknown, revoked or expired credential';
+const UNKNOWN_CREDENTIAL = 'unknown, revoked or expired credential';
 /** Short enough for a WebSocket close reason (at most 123 bytes). */
 export const TOKENS_NOT_CONFIGURED = 'subscriber tokens are not accepted: the service runs without FLASHWIRE_JWT_SECRET';
 
 /** The message for a refused credential. */
 export function refusalOf(authenticator: Authenticator, credential: string): string {
   return authenticator.refusal?.(credential) ?? UNKNOWN_CREDENTIAL;
-}
-
-export class KeyAuthenticator implements Authenticator {
-  constructor(private readonly apiKeys: ApiKeyStore) {}
-
-  authenticate(credential: string): Promise<Principal | undefined> {
-    return this.apiKeys.authenticate(credential);
-  }
 }
 
 /**

@@ -24,6 +24,3 @@ export interface TokenPrincipal {
 
 export type Principal = KeyPrincipal | TokenPrincipal;
 
-export function hasScope(p: Principal | undefined, scope: Scope): p is KeyPrincipal {
-  return p?.kind === 'key' && p.scopes.includes(scope);
-}

@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import type { ApiKeyStore } from '../auth/api-keys';
 import { metrics } from '../metrics/metrics';
 
-export const CANARY_TOPIC = 'private/flashwire-canary';
-export const CANARY_KEY_NAME = 'flashwire-canary';
+const CANARY_TOPIC = 'private/flashwire-canary';
+const CANARY_KEY_NAME = 'flashwire-canary';
 
 export interface CanaryOptions {
   /** Base URL of this process, e.g. http://127.0.0.1:8080. */

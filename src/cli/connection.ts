@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { CliError } from './cli-error';
 
-export const DEFAULT_SERVER = 'http://localhost:8080';
+const DEFAULT_SERVER = 'http://localhost:8080';
 
 interface GlobalOptions {
   server?: string;
@@ -21,7 +21,7 @@ function globals(cmd: Command): GlobalOptions {
 }
 
 /** The service address: --server, FLASHWIRE_SERVER (FLASHWIRE_URL, its older name), or localhost:8080. */
-export function serverOf(cmd: Command): URL {
+function serverOf(cmd: Command): URL {
   const raw = globals(cmd).server ?? process.env.FLASHWIRE_SERVER ?? process.env.FLASHWIRE_URL ?? DEFAULT_SERVER;
   let u: URL;
   try {
@@ -41,7 +41,7 @@ export function shown(u: URL): string {
   return c.origin;
 }
 
-export function isLoopback(hostname: string): boolean {
+function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

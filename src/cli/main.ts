@@ -16,7 +16,7 @@ import { registerWebhooks } from './commands/webhooks';
 import { registerToken } from './commands/token';
 import { CliError } from './cli-error';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('flashwire')
     .description('Flashwire: breaking-news push. Post alerts, watch the stream, manage keys.')
     .option('--server <url>', 'the Flashwire service (default: the FLASHWIRE_SERVER environment variable, else http://localhost:8080)')

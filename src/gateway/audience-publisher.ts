@@ -12,8 +12,8 @@ import { TRANSPORT_FIELD } from '../store/audience';
 import type { Reader } from './reader';
 import { WsTransport } from './ws-transport';
 
-/** How often counts are published: SPEC caps the audience's age at 2 s. */
-export const AUDIENCE_PUBLISH_MS = 1000;
+/** How often counts are published: the contract caps the audience's age at 2 s. */
+const AUDIENCE_PUBLISH_MS = 1000;
 /** A gateway that stops publishing (killed) drops out after this. */
 const TTL_MS = 5000;
 /**

@@ -69,7 +69,7 @@ async function readyForMore(reader: Reader, o: ReplayOptions): Promise<boolean> 
 }
 
 /** Writes what the reader missed after `since`; stops early if it closes. */
-export async function replay(reader: Reader, since: string, plan: Extract<ResumePlan, { ok: true }>, src: ResumeSource, o: ReplayOptions): Promise<void> {
+async function replay(reader: Reader, since: string, plan: Extract<ResumePlan, { ok: true }>, src: ResumeSource, o: ReplayOptions): Promise<void> {
   if (plan.cached) {
     for (let i = 0; i < plan.cached.length; i += o.pageSize) {
       if (!(await readyForMore(reader, o))) return;

@@ -16,7 +16,7 @@ import { originAllowed, presentedCredential, sinceParam } from './handshake';
 import type { Reader } from './reader';
 import { SseTransport } from './sse-transport';
 
-export const EVENTS_PATH = '/v1/events';
+const EVENTS_PATH = '/v1/events';
 
 interface Stream {
   transport: SseTransport;

@@ -12,7 +12,7 @@ import type { Transport } from './transport';
 
 const sseBytes = new WeakMap<FeedEvent, Buffer>();
 
-export function sseEventBytes(e: FeedEvent): Buffer {
+function sseEventBytes(e: FeedEvent): Buffer {
   let b = sseBytes.get(e);
   if (!b) {
     b = Buffer.from(`id: ${e.eventId}\nevent: ${e.type}\ndata: ${e.frame}\n\n`);
@@ -27,12 +27,12 @@ export function sseEventBytes(e: FeedEvent): Buffer {
  * on from, so an EventSource reconnecting later forgets the cursor that could
  * not be honoured.
  */
-export function sseControlText(frame: ServerFrame, cursor?: string): string {
+function sseControlText(frame: ServerFrame, cursor?: string): string {
   return `${cursor !== undefined ? `id: ${cursor}\n` : ''}event: ${frame.type}\ndata: ${controlFrameText(frame)}\n\n`;
 }
 
 /** A comment line: ignored by EventSource, but it keeps proxies from timing the stream out. */
-export const SSE_HEARTBEAT = ': hb\n\n';
+const SSE_HEARTBEAT = ': hb\n\n';
 
 export class SseTransport implements Transport {
   private ended = false;

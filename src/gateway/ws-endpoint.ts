@@ -18,9 +18,9 @@ import { RateWindow } from './rate-window';
 import type { Reader } from './reader';
 import { WsTransport } from './ws-transport';
 
-export const STREAM_PATH = '/v1/stream';
+const STREAM_PATH = '/v1/stream';
 /** Frames a connection may send before its reader is ready (welcome); one more is abuse (1008). */
-export const MAX_EARLY_FRAMES = 8;
+const MAX_EARLY_FRAMES = 8;
 /** Bad topics named one by one in a refusal's message; the rest are counted. */
 const MAX_LISTED_TOPICS = 20;
 
@@ -38,7 +38,7 @@ interface Conn {
 }
 
 /** Answers a refused handshake with a bare HTTP status, as ws itself does. */
-export function rejectHandshake(socket: Duplex, status: number, message: string): void {
+function rejectHandshake(socket: Duplex, status: number, message: string): void {
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
@@ -293,7 +293,7 @@ export class WsEndpoint {
 }
 
 /** One `error` frame for every topic a subscribe could not have: the first refusal's code, each topic with its reason. */
-export function refusalFrame(bad: readonly Refusal[]): { type: 'error'; code: Refusal['code']; message: string } {
+function refusalFrame(bad: readonly Refusal[]): { type: 'error'; code: Refusal['code']; message: string } {
   const first = bad[0]!;
   if (bad.length === 1) return { type: 'error', code: first.code, message: first.message };
   const listed = bad.slice(0, MAX_LISTED_TOPICS).map((r) => `${r.message} (${r.code})`);

@@ -43,7 +43,7 @@ export const FLUSH_AT = 8 * 1024;
  * in the socket's queue. Counted toward the cut-off, so that a peer that
  * sends pings and never reads is cut off before a million tiny pongs pile up.
  */
-export const CONTROL_FRAME_COST = 512;
+const CONTROL_FRAME_COST = 512;
 /** Arena chunk size: a few hundred alerts. */
 const ARENA_BYTES = 256 * 1024;
 
@@ -74,7 +74,7 @@ let lastEvent: FeedEvent | undefined;
 let lastFrame: Buffer | undefined;
 
 /** The event's whole WebSocket frame, built once into the arena and cached on the event. */
-export function frameOf(e: FeedEvent): Buffer {
+function frameOf(e: FeedEvent): Buffer {
   // The hub hands one event to many sockets in a row.
   if (e === lastEvent) return lastFrame!;
   let f = framed.get(e);

@@ -28,7 +28,7 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
-export const PROBLEM_TYPE_BASE = 'https://flashwire.dev/problems/';
+const PROBLEM_TYPE_BASE = 'https://flashwire.dev/problems/';
 
 /** The stable `type` URI of a code: the code in kebab case under the base. */
 export function problemType(code: ProblemCode): string {

@@ -22,7 +22,7 @@ import { priorityInFrame } from '../feed/frame-text';
 import { writeProblem } from '../http/problem';
 import { priorityOfRank } from '../queue/alert-queue';
 
-export const registry = new Registry();
+const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'flashwire_' });
 // prom-client also exports each `nodejs_active_{handles,requests,resources}`
 // gauge's sum as `..._total`, a suffix Prometheus reserves for counters
@@ -204,7 +204,7 @@ interface WebhookEngineStats {
   readonly leased: readonly string[];
 }
 const webhookEngines = new Set<WebhookEngineStats>();
-export const WEBHOOK_FAILURE_REASONS = ['timeout', 'blocked', 'network', 'redirect', 'gone', 'http_4xx', 'http_5xx'] as const;
+const WEBHOOK_FAILURE_REASONS = ['timeout', 'blocked', 'network', 'redirect', 'gone', 'http_4xx', 'http_5xx'] as const;
 
 /** Webhooks (worker role). Labels are bounded: a failure reason, never an endpoint or event. */
 export const webhookMetrics = {

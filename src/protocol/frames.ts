@@ -37,7 +37,7 @@ export const resyncFrameSchema = z.object({ type: z.literal('resync'), reason: z
 export const pongFrameSchema = z.object({ type: z.literal('pong') });
 
 /** Stable error codes carried by `error` frames. */
-export const STREAM_ERROR_CODES = ['invalid_frame', 'invalid_topic', 'forbidden_topic', 'too_many_topics', 'unknown_event'] as const;
+export const STREAM_ERROR_CODES = ['invalid_frame', 'invalid_topic', 'forbidden_topic', 'too_many_topics'] as const;
 export type StreamErrorCode = (typeof STREAM_ERROR_CODES)[number];
 export const errorFrameSchema = z.object({ type: z.literal('error'), code: z.enum(STREAM_ERROR_CODES), message: z.string() });
 
@@ -61,10 +61,11 @@ export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 /** The frames that carry feed events (and an eventId). */
 export type EventFrame = AlertFrame | UpdateFrame | RetractFrame;
 
-/** WebSocket close codes (SPEC.md "Close codes"). */
+/** WebSocket close codes (the contract's "Close codes"). */
 export const CLOSE = {
   shuttingDown: 1001,
   policy: 1008,
+  // Sent by ws itself when a frame exceeds FLASHWIRE_MAX_FRAME_BYTES (its maxPayload); listed for the protocol document.
   tooLarge: 1009,
   overloaded: 1013,
   badCredential: 4001,

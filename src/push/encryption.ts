@@ -19,9 +19,9 @@ export interface SubscriptionKeys {
 }
 
 /** One record carries the whole message: push services accept at most 4096 bytes. */
-export const RECORD_SIZE = 4096;
+const RECORD_SIZE = 4096;
 /** Header (salt 16, rs 4, idlen 1, key 65), tag 16 and the padding delimiter 1. */
-export const OVERHEAD = 16 + 4 + 1 + 65 + 16 + 1;
+const OVERHEAD = 16 + 4 + 1 + 65 + 16 + 1;
 
 export class KeyFormatError extends Error {}
 

@@ -15,7 +15,7 @@ export { isPublicAddress };
 
 export class EndpointError extends Error {}
 
-export const MAX_ENDPOINT_LENGTH = 2048;
+const MAX_ENDPOINT_LENGTH = 2048;
 
 /** Parses an endpoint and checks its form; throws EndpointError saying how to fix it. */
 export function parseEndpoint(raw: string, allowPrivate: boolean): URL {

@@ -9,10 +9,10 @@ import type { Priority } from '../alert/schema';
 import { framesWithoutAlertMembers, priorityInFrame } from '../feed/frame-text';
 import type { FeedEvent } from '../feed/feed-event';
 
-/** The most a push payload may be (SPEC; push services take about 4 KB, less the encryption's overhead). */
+/** The most a push payload may be (the contract; push services take about 4 KB, less the encryption's overhead). */
 export const MAX_PAYLOAD_BYTES = 3000;
 /** TTL when an alert has no expiresAt: a day, after which breaking news is not breaking. */
-export const DEFAULT_TTL_S = 86_400;
+const DEFAULT_TTL_S = 86_400;
 
 export type Urgency = 'very-low' | 'low' | 'normal' | 'high';
 

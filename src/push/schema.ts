@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const MAX_PUSH_TOPICS = 100;
+const MAX_PUSH_TOPICS = 100;
 
 export const pushSubscribeSchema = z.strictObject({
   subscription: z.strictObject({

@@ -63,7 +63,7 @@ export async function loadVapidKeys(redis: Redis, keys: Keys, given: { publicKey
 /** How long a token lives (RFC 8292 allows at most 24 h). */
 export const TOKEN_LIFETIME_S = 12 * 3600;
 /** A cached token is replaced this long before it expires, so none is sent stale. */
-export const TOKEN_REFRESH_MARGIN_S = 3600;
+const TOKEN_REFRESH_MARGIN_S = 3600;
 
 function jwk(pair: VapidKeyPair, withPrivate: boolean) {
   const pub = Buffer.from(pair.publicKey, 'base64url');
@@ -77,7 +77,7 @@ function jwk(pair: VapidKeyPair, withPrivate: boolean) {
 }
 
 /** The public key as a KeyObject, for checking tokens. */
-export function vapidPublicKeyObject(publicKey: string): KeyObject {
+function vapidPublicKeyObject(publicKey: string): KeyObject {
   return createPublicKey({ key: jwk({ publicKey, privateKey: '' }, false), format: 'jwk' });
 }
 

@@ -39,7 +39,7 @@ export interface EnqueueOptions {
   attempts: number;
 }
 
-export function sendJobOptions(o: EnqueueOptions): JobsOptions {
+function sendJobOptions(o: EnqueueOptions): JobsOptions {
   return {
     jobId: o.alertId,
     priority: PRIORITY_RANK[o.priority],
@@ -57,7 +57,7 @@ export async function enqueueSend(queue: Queue<SendJobData>, o: EnqueueOptions):
   await queue.add(SEND_JOB, { alertId: o.alertId }, sendJobOptions(o));
 }
 
-export const SEND_JOB = 'send';
+const SEND_JOB = 'send';
 /**
  * The job that rejects an alert nobody approved in time. It rides the same
  * durable queue as sends (delayed by FLASHWIRE_APPROVAL_TIMEOUT_SECONDS), so

@@ -33,7 +33,7 @@ export interface LinkOptions {
   onLinkDropped?: (name: string) => void;
 }
 
-export const DEFAULT_REDIS_TIMEOUT_MS = 2000;
+const DEFAULT_REDIS_TIMEOUT_MS = 2000;
 
 export function describeTarget(t: RedisTarget): string {
   if (isSentinel(t) || isCluster(t)) return describeTopology(t);
@@ -91,7 +91,7 @@ export function connect(target: RedisTarget, purpose: ConnectionPurpose, name: s
  * connections, answered 503) or are sent again on the new link (the worker's,
  * whose scripts are idempotent).
  */
-export function watchLink(redis: Redis, name: string, timeoutMs: number, { log, onLinkDropped }: Pick<LinkOptions, 'log' | 'onLinkDropped'> = {}): void {
+function watchLink(redis: Redis, name: string, timeoutMs: number, { log, onLinkDropped }: Pick<LinkOptions, 'log' | 'onLinkDropped'> = {}): void {
   let sentAt = 0;
   let dropped = false;
   const timer = setInterval(() => {

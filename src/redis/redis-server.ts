@@ -28,7 +28,7 @@ export class RedisServerMissingError extends Error {
   }
 }
 
-export function redisServerAvailable(): boolean {
+function redisServerAvailable(): boolean {
   const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
   return r.status === 0;
 }

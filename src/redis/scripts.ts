@@ -13,7 +13,7 @@ interface ScriptDef {
   keys: number;
 }
 
-export const SCRIPTS = {
+const SCRIPTS = {
   appendSend: { file: 'append-send-2.lua', keys: 2 },
   appendChange: { file: 'append-change-3.lua', keys: 3 },
   createAlert: { file: 'create-alert-2.lua', keys: 2 },

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** The oldest Redis whose commands Flashwire uses (XTRIM MINID, PEXPIRETIME, script semantics). */
-export const MIN_REDIS = { major: 7, minor: 0 } as const;
+const MIN_REDIS = { major: 7, minor: 0 } as const;
 
 export class RedisTooOldError extends Error {
   constructor(
@@ -19,7 +19,7 @@ export class RedisTooOldError extends Error {
 }
 
 /** `field:value` lines of an INFO reply. */
-export function parseInfo(text: string): Record<string, string> {
+function parseInfo(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
     const i = line.indexOf(':');
@@ -29,7 +29,7 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 /** True when `version` (like 6.0.16) is at least MIN_REDIS. */
-export function versionSupported(version: string): boolean {
+function versionSupported(version: string): boolean {
   const [major, minor] = version.split('.').map((n) => Number(n));
   if (major === undefined || !Number.isFinite(major)) return false;
   return major > MIN_REDIS.major || (major === MIN_REDIS.major && (minor ?? 0) >= MIN_REDIS.minor);

@@ -31,7 +31,7 @@ export interface ClusterTarget {
   password?: string;
 }
 
-export function parseHostPorts(list: readonly string[]): HostPort[] {
+function parseHostPorts(list: readonly string[]): HostPort[] {
   return list.map((hp) => {
     const i = hp.lastIndexOf(':');
     return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };

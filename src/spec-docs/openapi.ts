@@ -14,12 +14,12 @@ import { webhookCreatedSchema, webhookCreateSchema, webhookDetailSchema, webhook
 import { jsonSchema, type JsonSchema } from './json-schema';
 
 /** GET /v1/alerts' answer: newest first, `next` the cursor for the page after. */
-export const alertPageSchema = z.object({
+const alertPageSchema = z.object({
   alerts: z.array(alertResourceSchema),
   next: z.string().nullable(),
 });
 
-/** GET /v1/feed's answer (SPEC.md "HTTP API"). */
+/** GET /v1/feed's answer (the contract's "HTTP API"). */
 export const feedPageSchema = z.object({
   events: z.array(z.discriminatedUnion('type', [alertFrameSchema, updateFrameSchema, retractFrameSchema])),
   next: z.string().nullable(),

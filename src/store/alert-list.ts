@@ -17,7 +17,7 @@ import type { AlertStore } from './alert-store';
 type Scannable = Pick<Redis, 'scan'>;
 
 /** Every alert id in Redis (every master node's, for a Cluster). */
-export async function allAlertIds(redis: Redis, keys: Keys): Promise<string[]> {
+async function allAlertIds(redis: Redis, keys: Keys): Promise<string[]> {
   const cluster = redis as unknown as { nodes?: (role: 'master') => Scannable[] };
   const nodes: Scannable[] = typeof cluster.nodes === 'function' ? cluster.nodes('master') : [redis];
   const head = keys.alert('');

@@ -80,7 +80,7 @@ const STRING_FIELDS = [
   'retractReason', 'retractedAt', 'retractedBy', 'rejectReason', 'rejectedAt', 'rejectedBy', 'rev',
 ] as const;
 
-export function toHash(rec: AlertRecord): Record<string, string> {
+function toHash(rec: AlertRecord): Record<string, string> {
   const h: Record<string, string> = { topics: JSON.stringify(rec.topics), audit: JSON.stringify(rec.audit) };
   for (const f of STRING_FIELDS) {
     const v = rec[f];
@@ -102,7 +102,7 @@ function fromHash(h: Record<string, string>): AlertRecord | undefined {
 }
 
 /** Default for FLASHWIRE_RECORD_RETENTION_SECONDS, in ms. */
-export const DEFAULT_RECORD_RETENTION_MS = 30 * 24 * 3600 * 1000;
+const DEFAULT_RECORD_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export type FailOutcome = { kind: 'failed' } | { kind: 'kept'; status: AlertStatus } | { kind: 'missing' };
 

@@ -19,7 +19,7 @@ import { anyCovers } from '../alert/topics';
 import type { Keys } from '../redis/keys';
 
 /** Gateway snapshots older than this are left out: the answer is at most this old. */
-export const AUDIENCE_MAX_AGE_MS = 2000;
+const AUDIENCE_MAX_AGE_MS = 2000;
 
 export const TRANSPORT_FIELD = { websocket: 'w', sse: 's' } as const;
 

@@ -36,7 +36,7 @@ const PAGE_HEADERS = {
 };
 
 /** dist/web beside the compiled code, or the built copy when running from sources (ts-jest). */
-export function webRoot(): string | undefined {
+function webRoot(): string | undefined {
   const candidates = [path.resolve(__dirname, '../../web'), path.resolve(__dirname, '../../dist/web')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'client/flashwire.js')));
 }

@@ -25,7 +25,7 @@ export const webhookReplaySchema = z.strictObject({
   from: z.string({ error: 'must be an eventId' }).refine(isEventId, 'must be an eventId like 1714000000000-0'),
 });
 
-export const webhookAttemptSchema = z.object({
+const webhookAttemptSchema = z.object({
   eventId: z.string(),
   at: z.string(),
   status: z.number().int().optional().describe('the HTTP status the endpoint answered'),

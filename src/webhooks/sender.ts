@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { guardedLookup, systemLookup, UnsafeAddressError, type LookupAll } from './ssrf';
 
-export const MAX_RESPONSE_BYTES = 4096;
+const MAX_RESPONSE_BYTES = 4096;
 
 export interface CallResult {
   /** The HTTP status, when one arrived. */

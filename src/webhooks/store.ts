@@ -20,9 +20,9 @@ import type { SecretBox } from './secret-box';
 import { newWebhookSecret } from './signer';
 
 export const WEBHOOK_ID_PATTERN = /^wh_[0-9A-HJKMNP-TV-Z]{26}$/;
-export const MAX_ATTEMPTS_KEPT = 20;
+const MAX_ATTEMPTS_KEPT = 20;
 /** How long the previous secret keeps signing after a rotation. */
-export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 export type WebhookStatus = 'active' | 'failing' | 'disabled';
 
@@ -111,7 +111,7 @@ return before`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-export function newWebhookId(): string {
+function newWebhookId(): string {
   return 'wh_' + ulid();
 }
 

@@ -1,7 +1,7 @@
 /**
  * What every fault test sets up and tears down, once: a private AOF
  * redis-server (fsync always) and an observer connection to it, a key
- * prefix, role processes, readers that resume with `since` as SPEC.md asks
+ * prefix, role processes, readers that resume with `since` as the contract asks
  * of clients, posters; then the closing count — every accepted alert in the
  * feed once, every reader holding every event for its topics once, in order.
  *

@@ -1,5 +1,5 @@
 /**
- * A reader that does what SPEC.md asks of a client: on any close it
+ * A reader that does what the contract asks of a client: on any close it
  * reconnects (to whichever gateway `pickUrl` names) with `since` set to the
  * last eventId it holds. It records every event it receives and every
  * breach of guarantees 3 and 4 it sees on the wire: an eventId that does not

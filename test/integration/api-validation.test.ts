@@ -1,5 +1,5 @@
 /**
- * POST /v1/alerts, every rule and code of SPEC.md "The alert" and "HTTP
+ * POST /v1/alerts, every rule and code of the contract's "The alert" and "HTTP
  * API": problem documents naming every bad field, 400/401/403/413/415/422,
  * and 503 (never a 202) while Redis is down.
  */

@@ -1,5 +1,5 @@
 /**
- * Two-person approval (SPEC.md "Approval and audience"): alerts of the
+ * Two-person approval (the contract's "Approval and audience"): alerts of the
  * priorities in FLASHWIRE_APPROVAL_PRIORITIES wait as `pending_approval`
  * until a second editor's key approves them; rejection, the deadline job,
  * the 403 for the publishing key itself, 409 for anything not pending, the

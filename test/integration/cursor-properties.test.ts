@@ -1,5 +1,5 @@
 /**
- * Properties of cursors (SPEC.md "Cursors, visibility, retention"): for any
+ * Properties of cursors (the contract's "Cursors, visibility, retention"): for any
  * string given as GET /v1/feed `after`, as the stream's `since`, or as SSE
  * `Last-Event-ID` / `since`, the answer is never a 500 and never a close
  * asking the reader to retry (1013): a canonical MS-SEQ within 64 bits is a

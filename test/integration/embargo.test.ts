@@ -1,5 +1,5 @@
 /**
- * Embargoes (SPEC.md `sendAt`): a scheduled alert is a BullMQ delayed job;
+ * Embargoes (the contract `sendAt`): a scheduled alert is a BullMQ delayed job;
  * it survives the restart of every Flashwire process and of Redis (AOF,
  * fsync always), and reaches readers after sendAt, never before.
  */

@@ -1,5 +1,5 @@
 /**
- * GET /v1/feed (SPEC.md HTTP API): the stream's own frames, oldest first,
+ * GET /v1/feed (the contract HTTP API): the stream's own frames, oldest first,
  * after a cursor, for the topics asked (`*` when none), with `next`; limit
  * 1-500 (default 100); expired alerts and their events left out.
  */

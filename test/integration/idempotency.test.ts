@@ -1,5 +1,5 @@
 /**
- * Idempotency-Key (SPEC.md "Idempotency"): scoped to the publishing key,
+ * Idempotency-Key (the contract's "Idempotency"): scoped to the publishing key,
  * 24 hours, equal JSON body replays the first 202 with
  * `Idempotent-Replayed: true` and creates nothing, another body is a 422,
  * only successes are remembered, and racing requests make one alert.

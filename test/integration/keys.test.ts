@@ -1,5 +1,5 @@
 /**
- * API keys (SPEC.md Credentials): `flashwire keys create|list|revoke`
+ * API keys (the contract Credentials): `flashwire keys create|list|revoke`
  * against Redis, secrets stored hashed and shown once, revocation at once in
  * every API and gateway process, and the first-run publish key.
  */

@@ -1,5 +1,5 @@
 /**
- * Private feeds (SPEC.md Credentials): subscriber tokens (HS256 JWT with
+ * Private feeds (the contract Credentials): subscriber tokens (HS256 JWT with
  * `topics` and `exp`) and subscribe-scope keys read `private/` topics;
  * nobody else ever receives one — not over WebSocket, not as `*`, not from
  * GET /v1/alerts/{id}, not from GET /v1/feed.

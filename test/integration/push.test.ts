@@ -127,7 +127,7 @@ describe('Web Push', () => {
     expect(frame).toEqual(feed.body.events.find((f: { alert?: { id: string } }) => f.alert?.id === id));
     expect(frame).toMatchObject({ type: 'alert', alert: { id, headline: FIXTURE.headline, summary: FIXTURE.summary } });
 
-    // RFC 8030 and 8291 headers, per SPEC.
+    // RFC 8030 and 8291 headers, per the contract.
     expect(first!.headers['content-encoding']).toBe('aes128gcm');
     expect(first!.headers['content-type']).toBe('application/octet-stream');
     expect(first!.headers.urgency).toBe('high'); // the fixture is a bulletin

@@ -1,5 +1,5 @@
 /**
- * Publish rate limits per key (SPEC.md: 429 with Retry-After), counted in
+ * Publish rate limits per key (the contract: 429 with Retry-After), counted in
  * Redis so they hold across API processes.
  */
 import IORedis from 'ioredis';

@@ -1,5 +1,5 @@
 /**
- * report.reach (SPEC.md "Approval and audience"): from the gateways' write
+ * report.reach (the contract's "Approval and audience"): from the gateways' write
  * times against the readers connected at send, over every gateway.
  */
 import { eventually, getJson, openReader, postAlert, type TestReader } from '../helpers/clients';

@@ -1,5 +1,5 @@
 /**
- * What Flashwire asks of its Redis (SPEC.md "Cursors, visibility,
+ * What Flashwire asks of its Redis (the contract's "Cursors, visibility,
  * retention", issue 11 point 3): it refuses a Redis older than 7.0 with one
  * line, warns about an external Redis that would weaken a 202, answers 503
  * (and /readyz not ready) while Redis is out of memory, and its scripts

@@ -1,5 +1,5 @@
 /**
- * The delivery report in GET /v1/alerts/{id} (SPEC.md): acceptedAt, sentAt,
+ * The delivery report in GET /v1/alerts/{id} (the contract): acceptedAt, sentAt,
  * deliveries summed over every gateway, feedToLastWriteMs percentiles over
  * gateways, and receipts from readers' `ack` frames.
  */

@@ -1,5 +1,5 @@
 /**
- * Retention (SPEC.md "Cursors, visibility, retention"; issue 11 point 4):
+ * Retention (the contract's "Cursors, visibility, retention"; issue 11 point 4):
  * every per-alert key (record with its audit trail, report with its
  * receipts) carries FLASHWIRE_RECORD_RETENTION_SECONDS as an expiry counted
  * from the alert's last change or expiry, refreshed by every change; once

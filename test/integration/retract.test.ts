@@ -1,5 +1,5 @@
 /**
- * Corrections and retractions (SPEC.md HTTP API, The feed): a sent alert's
+ * Corrections and retractions (the contract HTTP API, The feed): a sent alert's
  * correction is an `update` event and its retraction a `retract` event, each
  * in the feed once, after the alert; unsent alerts are simply changed or
  * never sent; the wrong state is a 404 or 409 problem.

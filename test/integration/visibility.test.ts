@@ -1,5 +1,5 @@
 /**
- * One visibility rule (SPEC.md "Cursors, visibility, retention"): the same
+ * One visibility rule (the contract's "Cursors, visibility, retention"): the same
  * credentials walked over every read path — the WebSocket stream live and
  * resumed, SSE live and resumed, GET /v1/feed (after a cursor and `last`)
  * and GET /v1/alerts/{id} — see exactly the same alerts. A public alert is

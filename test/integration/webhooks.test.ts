@@ -1,5 +1,5 @@
 /**
- * Webhooks (SPEC.md "Webhooks (mobile backends)"): management with an admin
+ * Webhooks (the contract's "Webhooks (mobile backends)"): management with an admin
  * key, Standard Webhooks calls verified with the official `standardwebhooks`
  * package, the exact stream frames in feed order, retries, Retry-After,
  * 410, enable/replay, resync, expiry, private topics, rotation, the

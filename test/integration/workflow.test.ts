@@ -1,5 +1,5 @@
 /**
- * The editorial lifecycle around an alert: expiry (SPEC.md `expiresAt`:
+ * The editorial lifecycle around an alert: expiry (the contract `expiresAt`:
  * never delivered nor replayed after it, status `expired`) and the audit
  * trail (which key created, corrected and retracted it, and when).
  */

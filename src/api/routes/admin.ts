@@ -19,12 +19,12 @@ import { bearerCredential } from '../../auth/bearer';
 import type { ApiContext } from '../context';
 import { ApiError } from '../errors';
 
-export const ADMIN_QUEUES_PATH = '/admin/queues';
+const ADMIN_QUEUES_PATH = '/admin/queues';
 
 const CHALLENGE = { 'WWW-Authenticate': 'Basic realm="flashwire admin", charset="UTF-8", Bearer realm="flashwire"' };
 
 /** The key from `Bearer KEY` or from the password of `Basic base64(user:KEY)`. */
-export function adminCredential(header: string | undefined): string | undefined {
+function adminCredential(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const bearer = bearerCredential(header);
   if (bearer) return bearer;

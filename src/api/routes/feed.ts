@@ -17,7 +17,7 @@ import { ApiError, type FieldError } from '../errors';
 import { countAnonymousFeedRead } from '../rate-limit';
 import { mayReadSubscription, readPrincipal } from '../read-access';
 
-export const FEED_LIMIT = { min: 1, max: 500, default: 100 } as const;
+const FEED_LIMIT = { min: 1, max: 500, default: 100 } as const;
 /**
  * Entries one request may scan. Topics that are rare in a busy feed would
  * otherwise make one poll read the whole stream; past this the answer holds

@@ -20,7 +20,7 @@ interface CorrectOptions {
   json?: boolean;
 }
 
-export function buildPatch(o: CorrectOptions): AlertPatch {
+function buildPatch(o: CorrectOptions): AlertPatch {
   const patch: AlertPatch = {};
   if (o.headline !== undefined) patch.headline = o.headline;
   if (o.summary !== undefined && o.clearSummary) throw new CliError('give --summary or --clear-summary, not both', 2);

@@ -43,7 +43,7 @@ function readFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function buildDraft(o: SendOptions): Record<string, unknown> {
+function buildDraft(o: SendOptions): Record<string, unknown> {
   const draft: Record<string, unknown> = o.file ? readFile(o.file) : {};
   if (o.headline !== undefined) draft.headline = o.headline;
   if (o.summary !== undefined) draft.summary = o.summary;

@@ -15,7 +15,7 @@ function when(iso: string | undefined, eventId: string): string {
   return new Date(Number.isFinite(ms) ? ms : eventTime(eventId)).toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 
-export function line(e: StreamEvent): string {
+function line(e: StreamEvent): string {
   switch (e.type) {
     case 'alert': {
       const a = e.alert;

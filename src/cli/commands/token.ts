@@ -11,7 +11,7 @@ import { CliError } from '../cli-error';
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `90`, `90s`, `15m`, `1h`, `7d` → seconds. */
-export function parseTtl(ttl: string): number {
+function parseTtl(ttl: string): number {
   const m = /^(\d+)([smhd]?)$/.exec(ttl.trim());
   const seconds = m ? Number(m[1]) * (UNITS[m[2] || 's'] ?? 1) : NaN;
   if (!Number.isSafeInteger(seconds) || seconds < 1) throw new CliError(`--ttl must be a duration like 90s, 15m, 1h or 7d (got "${ttl}")`, 2);
