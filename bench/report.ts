@@ -26,6 +26,8 @@ export interface PhaseResult {
     appendToLastReaderMedianMs: number | null;
     /** Flashwire: how long POST /v1/alerts took to answer 202, median. */
     acceptedMedianMs: number | null;
+    /** Time until the first reader had an alert, median over the spaced alerts. */
+    firstReaderMedianMs: number;
     lost: number;
     duplicates: number;
     timeouts: number;
@@ -49,6 +51,32 @@ export interface PhaseResult {
   };
 }
 
+/** POSTs from autocannon for a fixed time: what was accepted and how fast it was answered. */
+export interface IngestLoad {
+  connections: number;
+  seconds: number;
+  acceptedPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The accept floor (a bare node:http server, one XADD, 202; a bare XREAD tailer) on the same Redis. */
+export interface AcceptFloorResult {
+  spaced: {
+    alerts: number;
+    /** POST → 202, median over the spaced alerts. */
+    acceptedMedianMs: number;
+    /** POST → the tailer's XREAD had it, median over the spaced alerts. */
+    tailerMedianMs: number;
+    /** Alerts the tailer did not have within 10 s. */
+    timeouts: number;
+  };
+  ingest: IngestLoad | null;
+}
+
 export interface NResult {
   readers: number;
   topicsPerReader: number;
@@ -57,18 +85,9 @@ export interface NResult {
   frameBytes: number;
   flashwire: PhaseResult;
   floor: PhaseResult | null;
-  ingest: {
-    connections: number;
-    seconds: number;
-    acceptedPerSecond: number;
-    p50Ms: number;
-    p99Ms: number;
-    maxMs: number;
-    non2xx: number;
-    errors: number;
-    sentPerSecond: number;
-    notInFeed: number;
-  } | null;
+  ingest: (IngestLoad & { sentPerSecond: number; notInFeed: number }) | null;
+  /** The accept floor, measured in the same run: absent from runs made before it existed. */
+  acceptFloor?: AcceptFloorResult | null;
   /** Latency at percentiles 0..100, ms. */
   latencyCdf: { flashwire: number[]; floor: number[] | null };
 }
@@ -121,6 +140,19 @@ export function rows(r: NResult): Row[] {
     out.push(['ingest: p50 / p99 / max (ms)', `${i.p50Ms} / ${i.p99Ms} / ${i.maxMs}`, '', '', '']);
     out.push(['ingest: appended to the feed/s; non-2xx; errors', `${i.sentPerSecond}; ${i.non2xx}; ${i.errors}`, '', '', '']);
   }
+  const a = r.acceptFloor;
+  if (a) {
+    const acceptRatio = (f.spaced.acceptedMedianMs ?? NaN) / a.spaced.acceptedMedianMs;
+    const firstRatio = f.spaced.firstReaderMedianMs / a.spaced.tailerMedianMs;
+    out.push(['accept: POST → 202, median (ms) (floor: accept floor, bare http + one XADD)', f.spaced.acceptedMedianMs ?? '', a.spaced.acceptedMedianMs, ratio(f.spaced.acceptedMedianMs, a.spaced.acceptedMedianMs), `≤ 2.0× floor: ${verdict(acceptRatio <= 2)}`]);
+    out.push(['accept: POST → first reader, median (ms) (floor: POST → tailer in XREAD)', f.spaced.firstReaderMedianMs, a.spaced.tailerMedianMs, ratio(f.spaced.firstReaderMedianMs, a.spaced.tailerMedianMs), `≤ 2.5× floor: ${verdict(firstRatio <= 2.5)}`]);
+    if (r.ingest && a.ingest) {
+      const i = r.ingest;
+      out.push([`ingest (${i.connections} conns): accepted/s (floor: accept floor)`, i.acceptedPerSecond, a.ingest.acceptedPerSecond, ratio(i.acceptedPerSecond, a.ingest.acceptedPerSecond), '']);
+      out.push([`ingest (${i.connections} conns): p99 (ms) (floor: accept floor)`, i.p99Ms, a.ingest.p99Ms, ratio(i.p99Ms, a.ingest.p99Ms), '']);
+      out.push(['ingest: accept floor non-2xx; errors', '', `${a.ingest.non2xx}; ${a.ingest.errors}`, '', '']);
+    }
+  }
   return out;
 }
 
@@ -130,7 +162,7 @@ export function renderTable(run: RunResult): string {
     parts.push(
       `### ${r.readers.toLocaleString('en')} readers, ${r.topicsPerReader} topic(s) each, ${r.gatewayProcesses} gateway process(es), ${r.clientProcesses} client processes, ${r.frameBytes}-byte frames`,
       '',
-      '| metric | Flashwire | floor (bare ws) | Flashwire / floor | target |',
+      '| metric | Flashwire | floor (bare ws; accept rows: accept floor) | Flashwire / floor | target |',
       '| --- | ---: | ---: | ---: | --- |',
       ...rows(r).map((row) => `| ${row.map((c) => (c === null ? '' : String(c))).join(' | ')} |`),
       '',

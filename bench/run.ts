@@ -24,11 +24,12 @@ import WebSocket from 'ws';
 import { freePort } from '../test/helpers/ports';
 import { startRedis } from '../test/helpers/redis';
 import { rssSampler, treeRss } from '../test/helpers/rss';
+import { startAcceptFloor, type AcceptFloor } from './accept-bench';
 import { drawLatencyChart } from './chart';
 import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
 import type { Collected, Opened, Progress, ToReaders } from './readers';
 import { runPushBench } from './push';
-import { renderTable, type NResult, type PhaseResult, type RunResult } from './report';
+import { renderTable, type AcceptFloorResult, type IngestLoad, type NResult, type PhaseResult, type RunResult } from './report';
 import { median, pct, round, sorted } from './stats';
 import { alertTopics, readerTopics } from './topics';
 import { webhookBench, type WebhookBenchResult } from './webhooks';
@@ -48,6 +49,8 @@ interface Options {
   ingestSeconds: number;
   ingestConnections: number;
   floor: boolean;
+  /** Also measure the accept floor (bare node:http + one XADD; a bare XREAD tailer). */
+  acceptFloor: boolean;
   docs: boolean;
   /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   gatewayNodeArgs: string[];
@@ -59,7 +62,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 16, floor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -83,14 +86,15 @@ function parseArgs(argv: string[]): Options {
       case '--ingest-seconds': o.ingestSeconds = n(); break;
       case '--ingest-connections': o.ingestConnections = n(); break;
       case '--no-floor': o.floor = false; break;
+      case '--no-accept-floor': o.acceptFloor = false; break;
       case '--docs': o.docs = true; break;
       case '--webhooks': o.webhooks = v().split(',').map(Number); break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
       case '--push': o.push = n(); break;
       case '--push-concurrency': o.pushConcurrency = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 16] [--no-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
@@ -203,7 +207,11 @@ async function waitUntil(poll: () => Promise<number>, target: number, limitMs: n
   return false;
 }
 
-async function measure(target: Target, n: number, o: Options, procCount: number, log: (s: string) => void): Promise<PhaseResult & { latencies: Float64Array }> {
+/**
+ * `between(k)`, when given, runs after spaced alert k and its spacing, followed by the spacing again: another
+ * system's alert measured moments apart from this one's, under the same load, without overlapping it.
+ */
+async function measure(target: Target, n: number, o: Options, procCount: number, log: (s: string) => void, between?: (k: number) => Promise<void>): Promise<PhaseResult & { latencies: Float64Array }> {
   await sleep(1500);
   const rssBefore = treeRss(target.pid);
   log(`${target.name}: opening ${n} readers from ${procCount} processes`);
@@ -234,15 +242,21 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
       const ok = await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000);
       if (!ok) spacedTimeouts++;
       await sleep(o.spacingMs);
+      if (between) {
+        await between(k);
+        await sleep(o.spacingMs);
+      }
     }
     const spaced = await fleet.collect();
     const lat: number[] = [];
     const lastReader: number[] = [];
+    const firstReader: number[] = [];
     const appendToLast: number[] = [];
     let spacedLost = 0;
     let spacedDup = 0;
     for (let k = 0; k < o.alerts; k++) {
       let max = 0;
+      let min = Infinity;
       for (const c of spaced) {
         for (let r = 0; r < c.readers; r++) {
           const t = c.times[r * o.alerts + k] as number;
@@ -252,9 +266,11 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
           }
           lat.push(t - t0[k]!);
           if (t - t0[k]! > max) max = t - t0[k]!;
+          if (t - t0[k]! < min) min = t - t0[k]!;
         }
       }
       lastReader.push(max);
+      if (min < Infinity) firstReader.push(min);
       const appended = Math.max(...spaced.map((c) => c.appendedAt[k] ?? 0));
       if (target.name === 'flashwire' && appended > 0) appendToLast.push(t0[k]! + max - appended);
     }
@@ -309,6 +325,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         lastReaderMaxMs: round(Math.max(...lastReader), 2),
         appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
         acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
+        firstReaderMedianMs: round(median(firstReader), 2),
         lost: spacedLost,
         duplicates: spacedDup,
         timeouts: spacedTimeouts,
@@ -430,15 +447,11 @@ async function captureFrame(target: Target, topics: number): Promise<string> {
   return frame.replace('"headline":"fwb:c:0 ', '"headline":"fwb:\u0000 ');
 }
 
-async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Options, log: (s: string) => void): Promise<NResult['ingest']> {
-  const redis = new IORedis(redisUrl);
-  const feedKey = `${prefix}:feed`;
-  const before = await redis.xlen(feedKey);
+/** Autocannon POSTs alerts to `url` for `--ingest-seconds` over `--ingest-connections`. */
+async function postLoad(url: string, o: Options): Promise<IngestLoad & { accepted: number }> {
   let i = 0;
-  log(`ingest: autocannon, ${o.ingestConnections} connections, ${o.ingestSeconds} s`);
-  const t0 = Date.now();
   const r = await autocannon({
-    url: `${apiUrl}/v1/alerts`,
+    url,
     method: 'POST',
     connections: o.ingestConnections,
     duration: o.ingestSeconds,
@@ -446,24 +459,61 @@ async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Optio
     // Each request a different body and no Idempotency-Key: each one is a new alert.
     requests: [{ setupRequest: (req) => ({ ...req, body: alertBody('i', i++, 'routine', ['ingest']) }) }],
   });
-  const accepted = r['2xx'];
-  // The worker may still be appending: the sent rate counts until the feed holds them all.
-  await waitUntil(async () => (await redis.xlen(feedKey)) - before, accepted, 60_000, 10_000, 100);
-  const sentSeconds = (Date.now() - t0) / 1000;
-  const inFeed = (await redis.xlen(feedKey)) - before;
-  redis.disconnect();
   return {
+    accepted: r['2xx'],
     connections: o.ingestConnections,
     seconds: o.ingestSeconds,
-    acceptedPerSecond: Math.round(accepted / o.ingestSeconds),
+    acceptedPerSecond: Math.round(r['2xx'] / o.ingestSeconds),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
     maxMs: r.latency.max,
     non2xx: r.non2xx,
     errors: r.errors,
-    sentPerSecond: Math.round(inFeed / sentSeconds),
-    notInFeed: accepted - inFeed,
   };
+}
+
+async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Options, log: (s: string) => void): Promise<NResult['ingest']> {
+  const redis = new IORedis(redisUrl);
+  const feedKey = `${prefix}:feed`;
+  const before = await redis.xlen(feedKey);
+  log(`ingest: autocannon, ${o.ingestConnections} connections, ${o.ingestSeconds} s`);
+  const t0 = Date.now();
+  const { accepted, ...load } = await postLoad(`${apiUrl}/v1/alerts`, o);
+  // The worker may still be appending: the sent rate counts until the feed holds them all.
+  await waitUntil(async () => (await redis.xlen(feedKey)) - before, accepted, 60_000, 10_000, 100);
+  const sentSeconds = (Date.now() - t0) / 1000;
+  const inFeed = (await redis.xlen(feedKey)) - before;
+  redis.disconnect();
+  return { ...load, sentPerSecond: Math.round(inFeed / sentSeconds), notInFeed: accepted - inFeed };
+}
+
+/** The accept floor's spaced alerts, taken between Flashwire's: POST → 202 and POST → tailer. */
+class AcceptFloorSpaced {
+  readonly accepted: number[] = [];
+  readonly tailer: number[] = [];
+  timeouts = 0;
+  constructor(private readonly floor: AcceptFloor, private readonly topics: string[]) {}
+
+  async warm(): Promise<void> {
+    // As Flashwire's frame capture does for it: the first POST opens the connection and warms the code paths.
+    await this.floor.post(alertBody('c' as 's', 0, 'urgent', this.topics));
+    await this.floor.tailed('c:0', 10_000);
+  }
+
+  async one(k: number): Promise<void> {
+    const { t0, acceptedMs } = await this.floor.post(alertBody('s', k, 'urgent', this.topics));
+    this.accepted.push(acceptedMs);
+    const t = await this.floor.tailed(`s:${k}`, 10_000);
+    if (t === undefined) this.timeouts++;
+    else this.tailer.push(t - t0);
+  }
+
+  result(alerts: number, ingestLoad: IngestLoad | null): AcceptFloorResult {
+    return {
+      spaced: { alerts, acceptedMedianMs: round(median(this.accepted), 2), tailerMedianMs: round(median(this.tailer), 2), timeouts: this.timeouts },
+      ingest: ingestLoad,
+    };
+  }
 }
 
 async function main(): Promise<void> {
@@ -524,12 +574,31 @@ async function main(): Promise<void> {
       let flashwire: Awaited<ReturnType<typeof measure>>;
       let frame: string;
       let ingestResult: NResult['ingest'] | null = null;
+      let acceptFloor: AcceptFloorResult | null = null;
+      const af = o.acceptFloor ? await startAcceptFloor(redisUrl) : null;
       try {
-        frame = await captureFrame(fw.target, o.topics);
-        flashwire = await measure(fw.target, n, o, procCount, log);
-        if (o.ingestSeconds > 0) ingestResult = await ingest(fw.apiUrl, redisUrl, prefix, o, log);
+        const afSpaced = af ? new AcceptFloorSpaced(af, alertTopics(o.topics)) : null;
+        try {
+          frame = await captureFrame(fw.target, o.topics);
+          await afSpaced?.warm();
+          // The accept floor's spaced alerts go between Flashwire's, so both see the same load on a shared machine.
+          flashwire = await measure(fw.target, n, o, procCount, log, afSpaced ? (k) => afSpaced.one(k) : undefined);
+          if (o.ingestSeconds > 0) ingestResult = await ingest(fw.apiUrl, redisUrl, prefix, o, log);
+        } finally {
+          await fw.stopAll();
+        }
+        if (af && afSpaced) {
+          let afIngest: IngestLoad | null = null;
+          if (o.ingestSeconds > 0) {
+            log(`accept floor ingest: autocannon, ${o.ingestConnections} connections, ${o.ingestSeconds} s`);
+            const { accepted: _accepted, ...load } = await postLoad(af.url, o);
+            afIngest = load;
+          }
+          acceptFloor = afSpaced.result(o.alerts, afIngest);
+          log(`accept floor: POST → 202 ${acceptFloor.spaced.acceptedMedianMs} ms, POST → tailer ${acceptFloor.spaced.tailerMedianMs} ms (Flashwire ${flashwire.spaced.acceptedMedianMs} / first reader ${flashwire.spaced.firstReaderMedianMs} ms); ingest ${afIngest?.acceptedPerSecond ?? '-'}/s p99 ${afIngest?.p99Ms ?? '-'} ms`);
+        }
       } finally {
-        await fw.stopAll();
+        await af?.stop();
       }
       let floor: Awaited<ReturnType<typeof measure>> | null = null;
       if (o.floor) {
@@ -551,6 +620,7 @@ async function main(): Promise<void> {
         flashwire: fwRest,
         floor: floorRest,
         ingest: ingestResult,
+        acceptFloor,
         latencyCdf: { flashwire: cdf(fwLat), floor: floor ? cdf(floor.latencies) : null },
       });
     }
