@@ -119,6 +119,17 @@ describe('the flashwire CLI', () => {
     expect(send.stdout).toContain('Examples:');
   });
 
+  it('runs as `npx flashwire` from the project, as the README shows', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const out = await new Promise<Run>((resolve) =>
+      execFile('npx', ['flashwire', '--help'], { cwd: root, env: { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' }, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(out).toMatchObject({ code: 0 });
+    expect(out.stdout).toMatch(/^  send\b/m);
+  });
+
   /** Starts `flashwire tail …`; resolves once it is connected. */
   async function tail(args: string[], env: Record<string, string> = {}) {
     const child = spawn(process.execPath, [CLI, 'tail', ...args], { env: { PATH: process.env.PATH ?? '', FLASHWIRE_SERVER: svc.url, ...env } });

@@ -82,7 +82,14 @@ describe('the docs, run verbatim', () => {
         const blocks = shellBlocks(text);
         const run = blocks.filter((b) => !b.skip);
         expect(run.length).toBeGreaterThanOrEqual(2);
-        const script = ['set -euo pipefail', `cd ${JSON.stringify(ROOT)}`];
+        const script = [
+          'set -euo pipefail',
+          `cd ${JSON.stringify(ROOT)}`,
+          // `npx <bin>` resolves to node_modules/.bin/<bin>; calling that directly spares npm's own
+          // start-up (seconds on a busy machine) for each of the documents' many commands.
+          // That `npx flashwire` itself works is checked once, in cli.test.ts.
+          `npx() { if [ -x ${JSON.stringify(ROOT)}/node_modules/.bin/"$1" ]; then ${JSON.stringify(ROOT)}/node_modules/.bin/"$1" "\${@:2}"; else command npx "$@"; fi; }`,
+        ];
         run.forEach((b, n) => script.push(`echo "@@block ${n}@@"; echo "@@block ${n}@@" >&2`, b.code.replaceAll('localhost:8080', `127.0.0.1:${svc.port}`)));
         script.push('echo "@@end@@"');
         const env = {
