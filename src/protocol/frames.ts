@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { alertPayloadSchema } from '../alert/schema';
-import { EVENT_ID_PATTERN, isEventId } from '../feed/event-id';
+// Event ids are shared with the clients: the one module lives in the client package.
+import { EVENT_ID_PATTERN, isEventId } from '../../clients/node/src/event-id';
 
 const eventId = z.string().regex(EVENT_ID_PATTERN, 'must be a feed event id like 1714000000000-0').refine(isEventId, 'must be a feed event id within 64 bits, like 1714000000000-0');
 const topicList = z.array(z.string(), { error: 'must be an array of topics' }).min(1, 'must list at least one topic');

@@ -4,7 +4,7 @@
   status check, the XADD and the record change are one atomic step, so each
   change enters the feed once and only once, after the alert's own event.
 
-  Run only by FeedScripts (src/feed/feed-scripts.ts), which builds these
+  Run only by the feed's FeedScripts class, which builds these
   ARGV, maps the replies, and owns the entry's fields (type, alert, topics,
   exp, body) and the frame members' text.
 

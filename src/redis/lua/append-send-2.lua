@@ -1,7 +1,7 @@
 --[[
   Append an alert's send to the feed, exactly once.
 
-  Run only by FeedScripts (src/feed/feed-scripts.ts), which builds these
+  Run only by the feed's FeedScripts class, which builds these
   ARGV, maps the replies, and owns the entry's fields (type, alert, topics,
   exp, body) and the frame members' text.
 
