@@ -162,7 +162,10 @@ export function waitReady(redis: Redis, timeoutMs = 10_000): Promise<void> {
 
 /** Closes a connection whatever state it is in; never throws. */
 export async function closeQuietly(redis: Redis | undefined): Promise<void> {
-  if (!redis) return;
+  // Already closed by its owner (BullMQ, the tails). disconnect() again would
+  // wait out disconnectTimeout on a socket that has already closed, keeping
+  // the process up that long.
+  if (!redis || redis.status === 'end') return;
   try {
     // QUIT on a link that went silent would never be answered.
     if (redis.status === 'ready') await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('QUIT unanswered')), 2000).unref())]);

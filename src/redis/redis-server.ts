@@ -128,7 +128,7 @@ export class RedisServer {
     } catch {
       // Nothing answers: a stale socket file, which redis-server replaces.
     } finally {
-      redis.disconnect();
+      endQuietly(redis);
     }
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && (await pingPath(this.socketPath))) await new Promise((r) => setTimeout(r, 50));
@@ -145,8 +145,17 @@ async function ping(target: { url: string } | { path: string }): Promise<boolean
   } catch {
     return false;
   } finally {
-    redis.disconnect();
+    endQuietly(redis);
   }
+}
+
+/**
+ * A client that failed to connect has already ended; ioredis's disconnect()
+ * would then wait out its disconnectTimeout (2 s) for a socket that is long
+ * closed, keeping the process up that long.
+ */
+function endQuietly(redis: IORedis): void {
+  if (redis.status !== 'end') redis.disconnect();
 }
 
 function pingPath(p: string): Promise<boolean> {

@@ -37,7 +37,7 @@ describe('the console: audience, check and approval in Chromium', () => {
     readers.push(await openReader(svc.wsUrl, { topics: '*' }));
     readers.push(await openReader(svc.wsUrl, { topics: 'europe/ukraine' }));
     // The gateway publishes its counts every second; wait until they are in.
-    await eventually(async () => (await getJson(`${svc.url}/v1/audience?topics=world`, { Authorization: `Bearer ${PUBLISH_KEY}` })).body.readers === 3, 15_000);
+    await eventually(async () => (await getJson(`${svc.url}/v1/audience?topics=world`, { Authorization: `Bearer ${PUBLISH_KEY}` })).body.readers === 3, 30_000);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -132,7 +132,7 @@ describe('the console: audience, check and approval in Chromium', () => {
 
     await page.click(`#pending li[data-id="${first}"] button[data-action="approve"]`);
     await page.waitForSelector('#pending-message[data-kind="ok"]:has-text("Approved")');
-    for (const r of readers.slice(0, 3)) await r.waitFor((f) => f.type === 'alert' && f.alert.id === first, 20_000);
+    for (const r of readers.slice(0, 3)) await r.waitFor((f) => f.type === 'alert' && f.alert.id === first, 30_000);
     // The approved alert came after the earlier "check": that dry run never reached anyone.
     for (const r of readers) expect(r.frames.some((f) => f.alert?.headline === 'Checked, never sent')).toBe(false);
     await page.waitForSelector(`#pending li[data-id="${first}"]`, { state: 'detached' });
@@ -151,7 +151,7 @@ describe('the console: audience, check and approval in Chromium', () => {
     // The approved alert's report: sent, and its reach over the three readers connected at send.
     await page.click(`#sent button[data-id="${first}"]`);
     await page.waitForSelector('#report dd[data-field="status"]:text-is("sent")');
-    await page.waitForFunction(() => /^3 readers at send/.test(document.querySelector('#report dd[data-field="reach"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => /^3 readers at send/.test(document.querySelector('#report dd[data-field="reach"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.close();
   });
 });

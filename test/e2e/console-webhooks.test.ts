@@ -72,7 +72,7 @@ describe('the console webhooks section in Chromium', () => {
     await page.waitForSelector('#wh-attempts-empty:not([hidden])');
 
     await page.click('#wh-test');
-    await rcv.waitFor((c) => c.length >= 1);
+    await rcv.waitFor((c) => c.length >= 1, 30_000);
     expect(rcv.verify(rcv.calls[0]!, secret)).toEqual(rcv.calls[0]!.frame);
     expect(rcv.calls[0]!.frame.alert.topics).toEqual(['console-hooks']);
     // The attempt appears in the detail: the event id and the receiver's 204.

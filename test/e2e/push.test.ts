@@ -19,6 +19,22 @@ declare const navigator: any;
 declare const window: any;
 declare const PushManager: any;
 
+/** Long enough for a worker starting on a loaded two-core machine. */
+const WAIT_MS = 30_000;
+/** A delivery unanswered this long is taken as dropped and sent again. */
+const REDELIVER_MS = 5_000;
+
+/** Polls `probe` until it returns a value; fails after `timeoutMs` saying what never came. */
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, detail: () => string = () => '', timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}; ${detail()}`.replace(/; $/, ''));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 interface Shown {
   title: string;
   body: string;
@@ -51,13 +67,10 @@ describe('Web Push in Chromium', () => {
 
   /** The frame the feed holds for this alert's latest event of `type`. */
   async function frameOf(alertId: string, type: string): Promise<Record<string, any>> {
-    for (let i = 0; i < 200; i++) {
+    return waitUntil(`a ${type} event for ${alertId} in the feed`, async () => {
       const feed = await getJson(`${svc.url}/v1/feed?topics=*&limit=500`);
-      const f = (feed.body.events as Record<string, any>[]).filter((e) => e.type === type && (e.alert?.id ?? e.id) === alertId).pop();
-      if (f) return f;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no ${type} event for ${alertId} in the feed`);
+      return (feed.body.events as Record<string, any>[]).filter((e) => e.type === type && (e.alert?.id ?? e.id) === alertId).pop();
+    });
   }
 
   const notifications = (): Promise<Shown[]> =>
@@ -74,15 +87,20 @@ describe('Web Push in Chromium', () => {
    */
   async function deliverUntil(deliver: () => Promise<unknown>, pred: (n: Shown[]) => boolean): Promise<Shown[]> {
     let last: Shown[] = [];
-    for (let attempt = 0; attempt < 12; attempt++) {
-      await deliver();
-      for (let i = 0; i < 100; i++) {
+    let deliveredAt = 0;
+    return waitUntil(
+      'the notifications to match',
+      async () => {
+        if (Date.now() - deliveredAt >= REDELIVER_MS) {
+          deliveredAt = Date.now();
+          await deliver();
+        }
         last = await notifications();
-        if (pred(last)) return last;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    throw new Error(`notifications never matched; last: ${JSON.stringify(last)}`);
+        return pred(last) ? last : undefined;
+      },
+      () => `last seen: ${JSON.stringify(last)}`,
+      2 * WAIT_MS,
+    );
   }
 
   it('offers alerts with the tab closed, says plainly when the push service is out of reach, and its worker shows, replaces and closes notifications', async () => {
@@ -114,10 +132,12 @@ describe('Web Push in Chromium', () => {
     // The worker registered at /sw.js for the whole site.
     const scriptURL = await page.evaluate(async () => (await navigator.serviceWorker.ready).active.scriptURL);
     expect(scriptURL).toBe(`${origin}/sw.js`);
-    for (let i = 0; i < 100 && !registrations.some((r) => r.scopeURL === `${origin}/` && !r.isDeleted); i++) await new Promise((r) => setTimeout(r, 50));
-    const reg = registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted);
-    expect(reg).toBeDefined();
-    const deliver = (frame: unknown) => cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg!.registrationId, data: JSON.stringify(frame) });
+    const reg = await waitUntil(
+      `the worker's registration for ${origin}/ over DevTools`,
+      () => registrations.find((r) => r.scopeURL === `${origin}/` && !r.isDeleted),
+      () => `registrations seen: ${JSON.stringify(registrations)}`,
+    );
+    const deliver = (frame: unknown) => cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: JSON.stringify(frame) });
 
     // An alert: a notification with its headline and summary, tagged with the alert id.
     const posted = await postAlert(svc.url, { headline: 'Flood barrier closes', summary: 'The Thames Barrier is closing for the evening tide.', url: 'https://news.example/barrier', topics: ['uk'], priority: 'flash' });
