@@ -167,7 +167,25 @@ export class WebhookStore {
   }
 
   async get(id: string, now = Date.now()): Promise<Endpoint | undefined> {
-    const h = await this.redis.hgetall(this.keys.webhook(id));
+    return this.fromHash(await this.redis.hgetall(this.keys.webhook(id)), now);
+  }
+
+  /**
+   * The endpoint and its last attempts read in one transaction: the delivery
+   * engine records an attempt and the status it leads to in one script, so a
+   * reader must never see the one without the other.
+   */
+  async getWithAttempts(id: string, now = Date.now()): Promise<{ endpoint: Endpoint; attempts: Attempt[] } | undefined> {
+    const res = await this.redis.multi().hgetall(this.keys.webhook(id)).lrange(this.keys.webhookAttempts(id), 0, MAX_ATTEMPTS_KEPT - 1).exec();
+    const [hashErr, hash] = res?.[0] ?? [];
+    const [listErr, list] = res?.[1] ?? [];
+    if (hashErr) throw hashErr;
+    if (listErr) throw listErr;
+    const endpoint = this.fromHash(hash as Record<string, string>, now);
+    return endpoint && { endpoint, attempts: (list as string[]).map((s) => JSON.parse(s) as Attempt) };
+  }
+
+  private fromHash(h: Record<string, string>, now: number): Endpoint | undefined {
     if (!h.id) return undefined;
     const secrets = [this.box.open(h.secret ?? '')];
     if (h.prevSecret && Number(h.prevUntil) > now) secrets.push(this.box.open(h.prevSecret));
@@ -232,10 +250,6 @@ export class WebhookStore {
     return ok === undefined ? undefined : secret;
   }
 
-  async attempts(id: string): Promise<Attempt[]> {
-    return (await this.redis.lrange(this.keys.webhookAttempts(id), 0, MAX_ATTEMPTS_KEPT - 1)).map((s) => JSON.parse(s) as Attempt);
-  }
-
   /** Events for the endpoint's topics still to deliver after its cursor, and how old the oldest is (scans at most `scan` entries). */
   async lag(ep: Pick<Endpoint, 'cursor' | 'topics'>, now = Date.now(), scan = 2000): Promise<{ events: number; seconds: number }> {
     const events = await this.feed.after(ep.cursor, scan);
@@ -249,7 +263,8 @@ export class WebhookStore {
     return { events: count, seconds: count ? Math.max(0, Math.round((now - oldest) / 1000)) : 0 };
   }
 
-  async view(ep: Endpoint, withAttempts: boolean): Promise<EndpointView> {
+  /** The API's view of an endpoint; `attempts`, when given, were read with it (`getWithAttempts`). */
+  async view(ep: Endpoint, attempts?: Attempt[]): Promise<EndpointView> {
     const v: EndpointView = {
       id: ep.id,
       url: ep.url,
@@ -260,7 +275,7 @@ export class WebhookStore {
       cursor: ep.cursor,
       lag: await this.lag(ep),
     };
-    if (withAttempts) v.attempts = await this.attempts(ep.id);
+    if (attempts) v.attempts = attempts;
     return v;
   }
 

@@ -21,11 +21,13 @@ export function webhooksRouter(ctx: ApiContext): Router {
   const body = jsonBody(ctx.settings.FLASHWIRE_BODY_LIMIT_BYTES);
   const store = new WebhookStore(ctx.redis, ctx.keys, new SecretBox(ctx.settings.FLASHWIRE_SECRET_KEY));
 
+  const found = <T>(id: string, value: T | undefined): T => {
+    if (value === undefined) throw new ApiError('not_found', `no webhook endpoint ${id}`);
+    return value;
+  };
   const load = async (req: Request): Promise<Endpoint> => {
     const id = String(req.params.id);
-    const ep = WEBHOOK_ID_PATTERN.test(id) ? await store.get(id) : undefined;
-    if (!ep) throw new ApiError('not_found', `no webhook endpoint ${id}`);
-    return ep;
+    return found(id, WEBHOOK_ID_PATTERN.test(id) ? await store.get(id) : undefined);
   };
   const statusChanged = (id: string, from: string | undefined, to: string, why: string) => {
     if (from !== undefined && from !== to) ctx.log.info({ webhook: id, from, to, reason: why }, 'webhook status changed');
@@ -57,13 +59,15 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const out = [];
     for (const id of await store.ids()) {
       const ep = await store.get(id);
-      if (ep) out.push(await store.view(ep, false));
+      if (ep) out.push(await store.view(ep));
     }
     res.set('Cache-Control', 'no-store').json({ webhooks: out });
   });
 
   r.get('/v1/webhooks/:id', admin, async (req: Request, res: Response) => {
-    res.set('Cache-Control', 'no-store').json(await store.view(await load(req), true));
+    const id = String(req.params.id);
+    const { endpoint, attempts } = found(id, WEBHOOK_ID_PATTERN.test(id) ? await store.getWithAttempts(id) : undefined);
+    res.set('Cache-Control', 'no-store').json(await store.view(endpoint, attempts));
   });
 
   r.delete('/v1/webhooks/:id', admin, async (req: Request, res: Response) => {
@@ -78,21 +82,21 @@ export function webhooksRouter(ctx: ApiContext): Router {
     const secret = await store.rotate(ep.id);
     if (!secret) throw new ApiError('not_found', `no webhook endpoint ${ep.id}`);
     ctx.log.info({ webhook: ep.id }, 'webhook secret rotated; the previous one signs too for 24 h');
-    res.json({ ...(await store.view((await store.get(ep.id)) ?? ep, false)), secret });
+    res.json({ ...(await store.view((await store.get(ep.id)) ?? ep)), secret });
   });
 
   r.post('/v1/webhooks/:id/enable', admin, async (req: Request, res: Response) => {
     const ep = await load(req);
     const before = await store.update(ep.id, { status: 'active', failures: 0, failingSince: 0, nextAt: 0, disabledReason: '' });
     statusChanged(ep.id, before, 'active', 'enabled');
-    res.json(await store.view((await store.get(ep.id)) ?? ep, false));
+    res.json(await store.view((await store.get(ep.id)) ?? ep));
   });
 
   r.post('/v1/webhooks/:id/disable', admin, async (req: Request, res: Response) => {
     const ep = await load(req);
     const before = await store.update(ep.id, { status: 'disabled', disabledReason: 'disabled' });
     statusChanged(ep.id, before, 'disabled', 'disabled');
-    res.json(await store.view((await store.get(ep.id)) ?? ep, false));
+    res.json(await store.view((await store.get(ep.id)) ?? ep));
   });
 
   r.post('/v1/webhooks/:id/replay', admin, body, async (req: Request, res: Response) => {
@@ -106,7 +110,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     }
     await store.update(ep.id, { cursor: parsed.data.from, failures: 0, failingSince: 0, nextAt: 0 });
     ctx.log.info({ webhook: ep.id, from: parsed.data.from }, 'webhook replay requested');
-    res.status(202).json(await store.view((await store.get(ep.id)) ?? ep, false));
+    res.status(202).json(await store.view((await store.get(ep.id)) ?? ep));
   });
 
   return r;
