@@ -37,6 +37,7 @@ import { WebhookEngine } from '../src/webhooks/engine';
 import { SecretBox } from '../src/webhooks/secret-box';
 import type { LookupAll } from '../src/webhooks/ssrf';
 import { WebhookStore } from '../src/webhooks/store';
+import { within } from '../src/within';
 
 export interface ServiceOptions {
   settings: Settings;
@@ -107,6 +108,10 @@ export class Service {
     let api: ReturnType<typeof createApiApp> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
+      // BullMQ checks the server's version on its connection once it is up;
+      // until then the API could take a request it cannot queue, and a stop
+      // in between would leave that check failing on a closed connection.
+      await this.queue.waitUntilReady();
       const changes = new AlertChanges(redis, this.keys, { maxEntries: s.FLASHWIRE_FEED_MAX_ENTRIES, retentionMs: s.FLASHWIRE_FEED_RETENTION_SECONDS * 1000, recordRetentionMs: retentionMs });
       this.audience = new Audience(redis, this.keys);
       this.audience.addSource({ kind: 'push', count: (topics) => pushSubscriptions.countCovering(topics) });
@@ -117,7 +122,7 @@ export class Service {
     }
     if (roles.includes('worker')) {
       this.worker = new FanoutWorker({ settings: s, log, bullConnection: this.open('blocking', 'worker-bull'), redis: this.open('blocking', 'worker'), keys: this.keys });
-      this.worker.start();
+      await this.worker.start();
       this.pushSender = new PushSender({
         redis,
         blocking: this.open('tail', 'push-sender'),
@@ -240,7 +245,7 @@ export class Service {
       await step('worker', () => this.worker?.stop());
       await step('queue', () => this.queue?.close());
       server?.closeAllConnections();
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+      await within(closed, 1000);
       for (const c of this.connections.reverse()) await closeQuietly(c);
       this.untrackMetrics?.();
       log.info('flashwire stopped');

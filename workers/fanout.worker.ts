@@ -93,7 +93,7 @@ export class FanoutWorker {
     this.store = new AlertStore(deps.redis, deps.keys, deps.settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000);
   }
 
-  start(): void {
+  async start(): Promise<void> {
     const { settings, log, bullConnection, keys } = this.deps;
     this.worker = new Worker<SendJobData>(QUEUE_NAME, (job) => this.process(job), {
       connection: bullConnection,
@@ -119,6 +119,9 @@ export class FanoutWorker {
     const graceMs = settings.FLASHWIRE_ORPHAN_GRACE_SECONDS * 1000;
     this.sweepTimer = setInterval(() => void this.sweepOrphans(), Math.max(500, Math.min(graceMs / 2, 30_000)));
     this.sweepTimer.unref();
+    // Until BullMQ has checked the server on its connection, a stop would
+    // leave that check to fail on a closed connection with nobody to hear it.
+    await this.worker.waitUntilReady();
   }
 
   /**

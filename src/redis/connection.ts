@@ -5,6 +5,7 @@
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { describeTopology, isCluster, isSentinel, openTopology, type ClusterTarget, type SentinelTarget } from './topology';
+import { within } from '../within';
 
 /** Where Redis is: a URL, the unix socket of the private server, Sentinel or Cluster (topology.ts). */
 export type RedisTarget = { url: string } | { path: string } | SentinelTarget | ClusterTarget;
@@ -168,8 +169,7 @@ export async function closeQuietly(redis: Redis | undefined): Promise<void> {
   if (!redis || redis.status === 'end') return;
   try {
     // QUIT on a link that went silent would never be answered.
-    if (redis.status === 'ready') await Promise.race([redis.quit(), new Promise((_, reject) => setTimeout(() => reject(new Error('QUIT unanswered')), 2000).unref())]);
-    else redis.disconnect();
+    if (redis.status !== 'ready' || !(await within(redis.quit(), 2000))) redis.disconnect();
   } catch {
     redis.disconnect();
   }

@@ -29,6 +29,7 @@ import { WebhookSender, type CallResult } from './sender';
 import { signatureHeader } from './signer';
 import type { LookupAll } from './ssrf';
 import { newLeaseToken, type Endpoint, type WebhookStore } from './store';
+import { within } from '../within';
 
 export interface EngineOptions {
   store: WebhookStore;
@@ -228,7 +229,7 @@ export class WebhookEngine {
     const runners = [...this.runners.values()];
     for (const r of runners) r.stop();
     // A call in flight may take up to the timeout: wait a moment, not for it (its outcome is then not written).
-    await Promise.race([Promise.all(runners.map((r) => r.done)), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await within(Promise.all(runners.map((r) => r.done)), 1000);
     // Hand the endpoints over at once rather than when the leases lapse.
     await Promise.all([...this.runners.keys()].map((id) => this.store.release(id, this.token).catch(() => undefined)));
     this.runners.clear();
