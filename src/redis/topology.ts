@@ -94,7 +94,7 @@ function reconnectOnReadOnly(err: Error): 2 | false {
  */
 export function openTopology(t: SentinelTarget | ClusterTarget, options: RedisOptions, offlineQueue: boolean): Redis {
   if (isSentinel(t)) {
-    return new IORedis({
+    return withDetectorCleanup(new IORedis({
       ...options,
       sentinels: t.sentinels,
       name: t.name,
@@ -105,7 +105,7 @@ export function openTopology(t: SentinelTarget | ClusterTarget, options: RedisOp
       reconnectOnError: reconnectOnReadOnly,
       // Keep asking the Sentinels while none answers: they come back too.
       sentinelRetryStrategy: (times: number) => Math.min(100 * times, 2000),
-    });
+    }));
   }
   const { retryStrategy, enableOfflineQueue: _ignored, ...nodeOptions } = options;
   const cluster = new Cluster(t.cluster, {
@@ -115,4 +115,27 @@ export function openTopology(t: SentinelTarget | ClusterTarget, options: RedisOp
     redisOptions: { ...nodeOptions, ...(t.password ? { password: t.password } : {}), reconnectOnError: reconnectOnReadOnly },
   });
   return cluster as unknown as Redis;
+}
+
+/** The part of ioredis's Sentinel connector that holds the failover detector's own connections. */
+interface DetectorHolder {
+  connector?: { failoverDetector?: { isDisconnected?: boolean; cleanup(): void } };
+}
+
+/**
+ * ioredis closes the failover detector's connections to the Sentinels only
+ * in disconnect(). A client ended by QUIT (closeQuietly's way, and BullMQ's
+ * for the connections it duplicates) would leave them subscribed, and
+ * reconnecting every minute once the Sentinels are gone, for the life of
+ * the process. The hook follows the client into its duplicates.
+ */
+function withDetectorCleanup(client: Redis): Redis {
+  client.on('end', () => {
+    const detector = (client as unknown as DetectorHolder).connector?.failoverDetector;
+    // disconnect() has already cleaned it up; a second cleanup would wait out each Sentinel link's close timer.
+    if (detector && !detector.isDisconnected) detector.cleanup();
+  });
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => withDetectorCleanup(duplicate(override));
+  return client;
 }

@@ -114,6 +114,13 @@ describe('Redis Sentinel', () => {
       expect(reader.ofType('alert').map((f) => f.alert.id)).toEqual([first.body.id, second.body.id]);
       reader.close();
       onReplica.disconnect();
+
+      // Stopped, the service holds no link to the Sentinel: the failover
+      // detectors' subscriptions end with their clients, also those ended by
+      // QUIT (which ioredis alone leaves subscribed and reconnecting).
+      await service.stop();
+      service = undefined;
+      await eventually(async () => !/ sub=[1-9]/.test(String(await sentinelClient.call('CLIENT', 'LIST'))), 10_000, 50);
     } finally {
       sentinelClient.disconnect();
     }
