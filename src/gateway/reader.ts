@@ -13,6 +13,7 @@ import { compareEventIds, ZERO_EVENT_ID } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
 import { CLOSE, type ServerFrame } from '../protocol/frames';
 import type { HubMember } from './hub';
+import { TopicSet } from './topic-set';
 import type { Transport } from './transport';
 
 export interface ReaderLimits {
@@ -29,9 +30,11 @@ export interface ReaderLimits {
  */
 export const ACKABLE_EVENTS = 32;
 
+const ignoreSlow = (): void => undefined;
+
 export class Reader implements HubMember {
   lastDispatch = 0;
-  readonly topics = new Set<string>();
+  readonly topics = new TopicSet();
   private lastWritten = ZERO_EVENT_ID;
   /** eventId -> alertId of `alert` events written to this reader and not yet acknowledged, oldest first. */
   private ackable: Map<string, string> | undefined;
@@ -41,9 +44,10 @@ export class Reader implements HubMember {
   constructor(
     readonly id: string,
     readonly transport: Transport,
+    /** Shared by a gateway's readers, as is `onSlow`: nothing per reader. */
     private readonly limits: ReaderLimits,
     /** Told when the reader is cut off for being slow, with the bytes it held then (its peak: writes stop here). */
-    private readonly onSlow: (reader: Reader, bufferedBytes: number) => void = () => undefined,
+    private readonly onSlow: (reader: Reader, bufferedBytes: number) => void = ignoreSlow,
   ) {}
 
   get closed(): boolean {
