@@ -18,7 +18,7 @@ import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
 import { FeedTail } from './feed-tail';
 import { Hub } from './hub';
-import { Reader } from './reader';
+import { Reader, type ReaderLimits } from './reader';
 import { RecentEvents } from './recent-events';
 import { resume, type ResumeSource } from './resume';
 import type { Transport } from './transport';
@@ -59,9 +59,17 @@ export class Gateway {
   private readonly principals = new WeakMap<Reader, Principal>();
   /** Counters for metrics and tests. */
   readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0, maxBufferedAtCutOff: 0 };
+  /** One limits object and one slow-reader callback for every reader: a reader keeps no closure of its own. */
+  private readonly readerLimits: ReaderLimits;
+  private readonly onSlowReader = (reader: Reader, bufferedBytes: number): void => {
+    this.stats.slowDisconnects++;
+    this.stats.maxBufferedAtCutOff = Math.max(this.stats.maxBufferedAtCutOff, bufferedBytes);
+    this.deps.log.info({ connectionId: reader.id, bufferedBytes }, 'slow reader cut off (4008)');
+  };
 
   constructor(readonly deps: GatewayDeps) {
     this.feed = new Feed(deps.redis, deps.keys);
+    this.readerLimits = { maxBufferedBytes: deps.settings.FLASHWIRE_MAX_BUFFERED_BYTES, maxPendingEvents: 10_000 };
     this.reports = new ReportWriter(deps.redis, deps.keys, randomUUID(), deps.log, { retentionMs: deps.settings.FLASHWIRE_RECORD_RETENTION_SECONDS * 1000 });
     this.recent = new RecentEvents(0, ZERO_EVENT_ID);
     this.tail = new FeedTail(new Feed(deps.tailConnection, deps.keys), deps.tailConnection, (events) => this.onEvents(events), deps.log, {
@@ -135,11 +143,8 @@ export class Gateway {
    */
   async openReader(o: OpenReaderOptions): Promise<Reader> {
     const s = this.settings;
-    const reader = new Reader(randomUUID(), o.transport, { maxBufferedBytes: s.FLASHWIRE_MAX_BUFFERED_BYTES, maxPendingEvents: 10_000 }, (_r, bufferedBytes) => {
-      this.stats.slowDisconnects++;
-      this.stats.maxBufferedAtCutOff = Math.max(this.stats.maxBufferedAtCutOff, bufferedBytes);
-      this.deps.log.info({ connectionId: reader.id, bufferedBytes }, 'slow reader cut off (4008)');
-    });
+    // Closures made here live only while the reader opens: none is kept by the reader.
+    const reader = new Reader(randomUUID(), o.transport, this.readerLimits, this.onSlowReader);
     const { granted, refused } = grant(o.principal, o.requested);
     const kept = granted.slice(0, s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION);
     for (const t of granted.slice(s.FLASHWIRE_MAX_TOPICS_PER_CONNECTION)) {

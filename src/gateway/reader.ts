@@ -13,6 +13,7 @@ import { compareEventIds, ZERO_EVENT_ID } from '../feed/event-id';
 import type { FeedEvent } from '../feed/feed-event';
 import { CLOSE, type ServerFrame } from '../protocol/frames';
 import type { HubMember } from './hub';
+import { TopicSet } from './topic-set';
 import type { Transport } from './transport';
 
 export interface ReaderLimits {
@@ -29,21 +30,29 @@ export interface ReaderLimits {
  */
 export const ACKABLE_EVENTS = 32;
 
+const ignoreSlow = (): void => undefined;
+
 export class Reader implements HubMember {
   lastDispatch = 0;
-  readonly topics = new Set<string>();
+  readonly topics = new TopicSet();
   private lastWritten = ZERO_EVENT_ID;
-  /** eventId -> alertId of `alert` events written to this reader and not yet acknowledged, oldest first. */
-  private ackable: Map<string, string> | undefined;
+  /**
+   * `alert` events written to this reader and not yet acknowledged, oldest
+   * first, as eventId, alertId, eventId, alertId, ... in one flat array.
+   * Every reader that has been sent alerts keeps this between them: a Map
+   * of 32 entries held ~1.8 KB, the array ~0.7 KB.
+   */
+  private ackable: string[] | undefined;
   private pending: FeedEvent[] | undefined;
   private closedWith: number | undefined;
 
   constructor(
     readonly id: string,
     readonly transport: Transport,
+    /** Shared by a gateway's readers, as is `onSlow`: nothing per reader. */
     private readonly limits: ReaderLimits,
     /** Told when the reader is cut off for being slow, with the bytes it held then (its peak: writes stop here). */
-    private readonly onSlow: (reader: Reader, bufferedBytes: number) => void = () => undefined,
+    private readonly onSlow: (reader: Reader, bufferedBytes: number) => void = ignoreSlow,
   ) {}
 
   get closed(): boolean {
@@ -102,9 +111,16 @@ export class Reader implements HubMember {
 
   /** The alert an `ack` is a receipt for: one written to this reader, acknowledged for the first time. */
   takeAck(eventId: string): string | undefined {
-    const alertId = this.ackable?.get(eventId);
-    if (alertId !== undefined) this.ackable!.delete(eventId);
-    return alertId;
+    const a = this.ackable;
+    if (!a) return undefined;
+    // Newest first: a reader acks what it has just shown.
+    for (let i = a.length - 2; i >= 0; i -= 2) {
+      if (a[i] !== eventId) continue;
+      const alertId = a[i + 1];
+      a.splice(i, 2);
+      return alertId;
+    }
+    return undefined;
   }
 
   /**
@@ -148,11 +164,25 @@ export class Reader implements HubMember {
     }
     this.transport.sendEvent(e);
     this.lastWritten = e.eventId;
-    if (e.type === 'alert') {
-      this.ackable ??= new Map();
-      this.ackable.set(e.eventId, e.alertId);
-      if (this.ackable.size > ACKABLE_EVENTS) this.ackable.delete(this.ackable.keys().next().value as string);
+    if (e.type === 'alert') this.rememberAckable(e.eventId, e.alertId);
+  }
+
+  /** Appends an alert that may be acknowledged; past ACKABLE_EVENTS the oldest is forgotten. */
+  private rememberAckable(eventId: string, alertId: string): void {
+    const a = this.ackable;
+    if (!a) {
+      this.ackable = [eventId, alertId];
+      return;
     }
+    const n = a.length;
+    if (n < 2 * ACKABLE_EVENTS) {
+      a.push(eventId, alertId);
+      return;
+    }
+    // Full: shift down in place rather than allocate (this runs per delivery).
+    for (let i = 2; i < n; i++) a[i - 2] = a[i]!;
+    a[n - 2] = eventId;
+    a[n - 1] = alertId;
   }
 
   /** Closes with 4008 (too slow; the client resumes with `since`) and tells the gateway. */

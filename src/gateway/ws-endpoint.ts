@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type Server } from 'ws';
 import { parseTopicList } from '../alert/topics';
 import { TOKENS_NOT_CONFIGURED, type Authenticator } from '../auth/authenticator';
 import type { Principal } from '../auth/principal';
@@ -16,6 +16,7 @@ import { parseClientFrame } from './client-frames';
 import type { Gateway } from './gateway';
 import { RateWindow } from './rate-window';
 import type { Reader } from './reader';
+import { WsConnection, type WsConnectionHandler } from './ws-connection';
 import { WsTransport } from './ws-transport';
 
 const STREAM_PATH = '/v1/stream';
@@ -23,19 +24,6 @@ const STREAM_PATH = '/v1/stream';
 const MAX_EARLY_FRAMES = 8;
 /** Bad topics named one by one in a refusal's message; the rest are counted. */
 const MAX_LISTED_TOPICS = 20;
-
-interface Conn {
-  ws: WebSocket;
-  reader: Reader | undefined;
-  transport: WsTransport | undefined;
-  principal: Principal | undefined;
-  alive: boolean;
-  /** Payload of the last heartbeat ping; only a pong echoing it counts as alive. */
-  pingToken: Buffer | undefined;
-  messages: RateWindow;
-  badFrames: RateWindow;
-  expiryTimer: NodeJS.Timeout | undefined;
-}
 
 /** Answers a refused handshake with a bare HTTP status, as ws itself does. */
 function rejectHandshake(socket: Duplex, status: number, message: string): void {
@@ -47,10 +35,16 @@ function rejectHandshake(socket: Duplex, status: number, message: string): void 
   socket.destroy();
 }
 
-export class WsEndpoint {
-  private readonly wss: WebSocketServer;
-  private readonly conns = new Set<Conn>();
+export class WsEndpoint implements WsConnectionHandler {
+  private readonly wss: Server<typeof WsConnection>;
+  private readonly conns = new Set<WsConnection>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /**
+   * Payload of the last heartbeat's pings, the same for every connection:
+   * only a pong echoing it counts as alive, and a connection needs no token
+   * of its own (an 8-byte Buffer each, kept between beats).
+   */
+  private pingToken: Buffer | undefined;
 
   constructor(
     private readonly gateway: Gateway,
@@ -58,6 +52,7 @@ export class WsEndpoint {
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
+      WebSocket: WsConnection,
       // permessage-deflate costs ~300 KiB per socket and a compression per
       // socket per alert; alerts are small. Off.
       perMessageDeflate: false,
@@ -98,51 +93,20 @@ export class WsEndpoint {
       rejectHandshake(socket, 403, 'Forbidden');
       return true;
     }
+    // The request is not kept: what the connection needs of it is read in onConnection.
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, req, url));
     return true;
   }
 
-  private async onConnection(ws: WebSocket, req: IncomingMessage, url: URL): Promise<void> {
-    const s = this.gateway.settings;
-    const conn: Conn = {
-      ws,
-      reader: undefined,
-      transport: undefined,
-      principal: undefined,
-      alive: true,
-      pingToken: undefined,
-      messages: new RateWindow(s.FLASHWIRE_MAX_MESSAGES_PER_SECOND),
-      badFrames: new RateWindow(s.FLASHWIRE_MAX_BAD_FRAMES_PER_SECOND),
-      expiryTimer: undefined,
-    };
+  private async onConnection(ws: WsConnection, req: IncomingMessage, url: URL): Promise<void> {
     // Closing with a code needs a completed handshake; a refused reader gets
     // the reason in the close frame, which browsers can read.
     if (!this.gateway.admit()) {
       ws.close(CLOSE.overloaded, 'gateway full; retry later');
       return;
     }
-    this.conns.add(conn);
-    const early: [RawData, boolean][] = [];
-    ws.on('message', (data, isBinary) => {
-      if (conn.reader) return this.onMessage(conn, data, isBinary);
-      // Held until welcome (the credential check and the resume plan): only a few.
-      if (early.length >= MAX_EARLY_FRAMES) {
-        early.length = 0;
-        ws.close(CLOSE.policy, `more than ${MAX_EARLY_FRAMES} frames before welcome`);
-        return;
-      }
-      early.push([data, isBinary]);
-    });
-    ws.on('ping', (data) => this.onPing(conn, data));
-    ws.on('pong', (data) => {
-      // An unsolicited pong (or one for an older ping) proves nothing.
-      if (conn.pingToken && data.equals(conn.pingToken)) {
-        conn.alive = true;
-        conn.pingToken = undefined;
-      }
-    });
-    ws.on('error', () => undefined);
-    ws.on('close', (code) => this.onClose(conn, code));
+    ws.handler = this;
+    this.conns.add(ws);
 
     let principal: Principal | undefined;
     const credential = presentedCredential(req, url);
@@ -159,19 +123,21 @@ export class WsEndpoint {
       }
     }
     if (ws.readyState !== ws.OPEN) return;
-    conn.principal = principal;
-    if (principal?.kind === 'token') this.armExpiry(conn, principal.expiresAt);
+    ws.principal = principal;
+    if (principal?.kind === 'token') this.armExpiry(ws, principal.expiresAt);
 
-    conn.transport = new WsTransport(ws);
+    ws.transport = new WsTransport(ws);
     // Frames are taken from welcome on, while a replay runs too (a client
     // acks replayed events and pings as it pleases).
     const takeFrames = (reader: Reader) => {
-      if (conn.reader) return;
-      conn.reader = reader;
-      for (const [data, isBinary] of early.splice(0)) this.onMessage(conn, data, isBinary);
+      if (ws.reader) return;
+      ws.reader = reader;
+      const early = ws.early;
+      ws.early = undefined;
+      if (early) for (const [data, isBinary] of early) this.onMessage(ws, data, isBinary);
     };
     const reader = await this.gateway.openReader({
-      transport: conn.transport,
+      transport: ws.transport,
       requested: parseTopicList(url.searchParams.get('topics')),
       principal,
       since: sinceParam(url),
@@ -185,32 +151,38 @@ export class WsEndpoint {
   }
 
   /** A WebSocket ping from the peer: answered under the same limits as any frame. */
-  private onPing(conn: Conn, data: Buffer): void {
-    const ws = conn.ws;
-    if (ws.readyState !== ws.OPEN) return;
-    if (conn.messages.hit()) {
+  onPing(conn: WsConnection, data: Buffer): void {
+    if (conn.readyState !== conn.OPEN) return;
+    if (this.messagesOf(conn).hit()) {
       if (conn.reader) conn.reader.close(CLOSE.policy, 'too many messages per second');
-      else ws.close(CLOSE.policy, 'too many messages per second');
+      else conn.close(CLOSE.policy, 'too many messages per second');
       return;
     }
     if (conn.reader && conn.transport) {
       if (conn.reader.hasRoom()) conn.transport.sendPong(data);
-    } else if (ws.bufferedAmount <= this.gateway.settings.FLASHWIRE_MAX_BUFFERED_BYTES) {
-      ws.pong(data);
+    } else if (conn.bufferedAmount <= this.gateway.settings.FLASHWIRE_MAX_BUFFERED_BYTES) {
+      conn.pong(data);
     } else {
-      ws.close(CLOSE.tooSlow, 'too slow: resume with since');
+      conn.close(CLOSE.tooSlow, 'too slow: resume with since');
     }
   }
 
-  private onMessage(conn: Conn, data: RawData, isBinary: boolean): void {
+  /** A pong from the peer: an unsolicited one (or one for an older ping) proves nothing. */
+  onPong(conn: WsConnection, data: Buffer): void {
+    if (conn.awaitingPong && this.pingToken && data.equals(this.pingToken)) conn.awaitingPong = false;
+  }
+
+  onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
     const reader = conn.reader;
-    if (!reader || reader.closed) return;
-    if (conn.messages.hit()) {
+    if (!reader) return this.holdEarly(conn, data, isBinary);
+    if (reader.closed) return;
+    if (this.messagesOf(conn).hit()) {
       reader.close(CLOSE.policy, 'too many messages per second');
       return;
     }
     const parsed = parseClientFrame(data as Buffer, isBinary);
     if (!parsed.ok) {
+      conn.badFrames ??= new RateWindow(this.gateway.settings.FLASHWIRE_MAX_BAD_FRAMES_PER_SECOND);
       if (conn.badFrames.hit()) {
         reader.close(CLOSE.policy, 'too many invalid frames');
         return;
@@ -221,7 +193,23 @@ export class WsEndpoint {
     this.onFrame(conn, reader, parsed.frame);
   }
 
-  private onFrame(conn: Conn, reader: Reader, frame: ClientFrame): void {
+  /** Held until welcome (the credential check and the resume plan): only a few. */
+  private holdEarly(conn: WsConnection, data: RawData, isBinary: boolean): void {
+    const early = (conn.early ??= []);
+    if (early.length >= MAX_EARLY_FRAMES) {
+      early.length = 0;
+      conn.close(CLOSE.policy, `more than ${MAX_EARLY_FRAMES} frames before welcome`);
+      return;
+    }
+    early.push([data, isBinary]);
+  }
+
+  /** Made on the connection's first frame: most readers never send one. */
+  private messagesOf(conn: WsConnection): RateWindow {
+    return (conn.messages ??= new RateWindow(this.gateway.settings.FLASHWIRE_MAX_MESSAGES_PER_SECOND));
+  }
+
+  private onFrame(conn: WsConnection, reader: Reader, frame: ClientFrame): void {
     const s = this.gateway.settings;
     switch (frame.type) {
       case 'ping':
@@ -253,7 +241,7 @@ export class WsEndpoint {
     }
   }
 
-  private onClose(conn: Conn, code: number): void {
+  onClose(conn: WsConnection, code: number): void {
     if (!this.conns.delete(conn)) return;
     this.gateway.release();
     if (conn.expiryTimer) clearTimeout(conn.expiryTimer);
@@ -263,32 +251,34 @@ export class WsEndpoint {
     }
   }
 
-  private armExpiry(conn: Conn, expiresAt: number): void {
+  private armExpiry(conn: WsConnection, expiresAt: number): void {
     // setTimeout cannot wait longer than ~24.8 days; re-arm in steps.
     const wait = Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1);
     conn.expiryTimer = setTimeout(() => {
       if (Date.now() < expiresAt) return this.armExpiry(conn, expiresAt);
-      conn.ws.close(CLOSE.badCredential, 'credential expired');
+      conn.close(CLOSE.badCredential, 'credential expired');
     }, wait);
     conn.expiryTimer.unref();
   }
 
   /** Pings every socket; terminates those that missed the previous ping. */
   private beat(): void {
+    // A fresh token each beat, so a pong for an older ping proves nothing.
+    const token = randomBytes(8);
+    this.pingToken = token;
     for (const conn of this.conns) {
-      if (!conn.alive) {
-        conn.ws.terminate();
+      if (conn.awaitingPong) {
+        conn.terminate();
         continue;
       }
-      conn.alive = false;
-      conn.pingToken = randomBytes(8);
-      conn.ws.ping(conn.pingToken);
+      conn.awaitingPong = true;
+      conn.ping(token);
     }
   }
 
   /** Closes every socket with 1001 (readers are closed by the gateway first). */
   closeAll(): void {
-    for (const conn of this.conns) conn.ws.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
+    for (const conn of this.conns) conn.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
   }
 }
 

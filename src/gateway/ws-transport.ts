@@ -112,12 +112,13 @@ function flushPending(): void {
 
 export class WsTransport implements Transport {
   private readonly socket: Socket | undefined;
-  private scheduled = false;
-  /** The pending run: adjacent frames in one arena, as [runStart, runEnd) of runBuffer. */
-  private runBuffer: ArrayBuffer | undefined;
-  /** The run's first frame: written as it is when the run holds only it (a single alert, the common case). */
+  /**
+   * The pending run: adjacent frames in one arena, from the first one's
+   * start to runEnd. The first is written as it is when the run holds only
+   * it (a single alert, the common case). Kept as these two fields alone:
+   * every idle connection carries them.
+   */
   private runFirst: Buffer | undefined;
-  private runStart = 0;
   private runEnd = 0;
   /** Set once the pending frames are not adjacent: all of them, in order. */
   private spill: Buffer[] | undefined;
@@ -145,17 +146,13 @@ export class WsTransport implements Transport {
     }
     const f = frameOf(e);
     if (this.pendingBytes === 0) {
-      this.runBuffer = f.buffer as ArrayBuffer;
+      // Nothing pending means not scheduled either: flushNow() empties both.
       this.runFirst = f;
-      this.runStart = f.byteOffset;
       this.runEnd = f.byteOffset + f.length;
-      if (!this.scheduled) {
-        this.scheduled = true;
-        schedule(this);
-      }
+      schedule(this);
     } else if (this.spill) {
       this.spill.push(f);
-    } else if (f.buffer === this.runBuffer && f.byteOffset === this.runEnd) {
+    } else if (f.byteOffset === this.runEnd && f.buffer === this.runFirst!.buffer) {
       this.runEnd += f.length;
     } else {
       this.spill = [this.runSlice(), f];
@@ -200,12 +197,10 @@ export class WsTransport implements Transport {
 
   /** Writes whatever is pending: one slice when the frames are adjacent. */
   flushNow(): void {
-    this.scheduled = false;
     if (this.pendingBytes === 0) return;
     const spill = this.spill;
     const run = spill ? undefined : this.runSlice();
     this.spill = undefined;
-    this.runBuffer = undefined;
     this.runFirst = undefined;
     this.pendingBytes = 0;
     const socket = this.socket!;
@@ -217,8 +212,9 @@ export class WsTransport implements Transport {
 
   private runSlice(): Buffer {
     const first = this.runFirst!;
-    if (this.runEnd - this.runStart === first.length) return first;
-    return Buffer.from(this.runBuffer!, this.runStart, this.runEnd - this.runStart);
+    const length = this.runEnd - first.byteOffset;
+    if (length === first.length) return first;
+    return Buffer.from(first.buffer, first.byteOffset, length);
   }
 }
 

@@ -102,4 +102,19 @@ describe('the reader', () => {
     // An older alert acknowledged after a newer one still counts.
     expect(r.takeAck('9-0')).toBe('a9');
   });
+
+  it('forgets the oldest unacknowledged alert only once more than the bound are unacknowledged', () => {
+    const { r } = reader(['world']);
+    for (let i = 1; i <= ACKABLE_EVENTS; i++) r.deliver(ev(i));
+    expect(r.takeAck(`${ACKABLE_EVENTS}-0`)).toBe(`a${ACKABLE_EVENTS}`);
+    // One taken leaves room for one more: the oldest is still held.
+    r.deliver(ev(ACKABLE_EVENTS + 1));
+    expect(r.takeAck('1-0')).toBe('a1');
+    // With +2 it is full again (2 .. ACKABLE_EVENTS-1, +1, +2): +3 pushes out 2, the oldest.
+    r.deliver(ev(ACKABLE_EVENTS + 2));
+    r.deliver(ev(ACKABLE_EVENTS + 3));
+    expect(r.takeAck('2-0')).toBeUndefined();
+    expect(r.takeAck('3-0')).toBe('a3');
+    expect(r.takeAck(`${ACKABLE_EVENTS + 3}-0`)).toBe(`a${ACKABLE_EVENTS + 3}`);
+  });
 });
