@@ -67,7 +67,8 @@ export class Idempotency {
     private readonly keys: Keys,
   ) {}
 
-  private key(keyName: string, idemKey: string): string {
+  /** The Redis key of one publishing key's Idempotency-Key. */
+  key(keyName: string, idemKey: string): string {
     // Hashed: a client's key may hold any characters and up to 255 of them.
     return this.keys.idempotency(keyName, createHash('sha256').update(idemKey).digest('base64url'));
   }

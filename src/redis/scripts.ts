@@ -14,6 +14,8 @@ interface ScriptDef {
 }
 
 const SCRIPTS = {
+  acceptAlert: { file: 'accept-alert-6.lua', keys: 6 },
+  acceptSettle: { file: 'accept-settle-3.lua', keys: 3 },
   appendSend: { file: 'append-send-2.lua', keys: 2 },
   appendChange: { file: 'append-change-3.lua', keys: 3 },
   createAlert: { file: 'create-alert-2.lua', keys: 2 },
