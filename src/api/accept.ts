@@ -75,7 +75,11 @@ export async function acceptAlert(ctx: ApiContext, a: AcceptRequest): Promise<Ac
 type Reply = [Error | null, unknown];
 
 async function exec(multi: IRedisTransaction): Promise<[Reply, Reply, Reply]> {
-  const results = await multi.exec();
+  const results = await multi.exec().catch((err: unknown) => {
+    // EXECABORT: Redis refused a command as it was queued (out of memory,
+    // say) and ran none; the refusal says why, the abort does not.
+    throw (err as { previousErrors?: Error[] }).previousErrors?.[0] ?? err;
+  });
   // Null only when a WATCHed key changed, and nothing is watched here.
   if (!results || results.length !== 3) throw new Error('the accept transaction was not run');
   return results as [Reply, Reply, Reply];
