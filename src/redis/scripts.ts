@@ -14,6 +14,8 @@ interface ScriptDef {
 }
 
 const SCRIPTS = {
+  acceptAlert: { file: 'accept-alert-6.lua', keys: 6 },
+  acceptSettle: { file: 'accept-settle-3.lua', keys: 3 },
   appendSend: { file: 'append-send-2.lua', keys: 2 },
   appendChange: { file: 'append-change-3.lua', keys: 3 },
   createAlert: { file: 'create-alert-2.lua', keys: 2 },
@@ -23,7 +25,6 @@ const SCRIPTS = {
   createApiKey: { file: 'create-api-key-2.lua', keys: 2 },
   idempotencyReserve: { file: 'idempotency-reserve-1.lua', keys: 1 },
   idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
-  idempotencyRelease: { file: 'idempotency-release-2.lua', keys: 2 },
   rateLimit: { file: 'rate-limit-1.lua', keys: 1 },
   pushLease: { file: 'push-lease-1.lua', keys: 1 },
   pushCursor: { file: 'push-cursor-2.lua', keys: 2 },

@@ -1,0 +1,134 @@
+/**
+ * POST /v1/alerts in one round trip (src/api/accept.ts): the key, the rate
+ * limit, the Idempotency-Key, the record and BullMQ's job add in one MULTI.
+ * What a refusal leaves behind (nothing: no record, no job, no stand-in at
+ * a job's key), and that the in-process key cache never outlives a
+ * revocation.
+ */
+import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
+import { ApiKeyStore } from '../../src/auth/api-keys';
+import { QUEUE_NAME } from '../../src/queue/alert-queue';
+import { Keys } from '../../src/redis/keys';
+import { postAlert } from '../helpers/clients';
+import { startRedis } from '../helpers/redis';
+import { startService } from '../helpers/service';
+import { uniquePrefix } from '../helpers/settings';
+
+describe('accepting an alert in one round trip', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let client: IORedis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new IORedis(redis.url);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await redis.cleanup();
+  });
+
+  /** An API alone (no worker), so every job it queued is still waiting to be counted. */
+  async function api(env: Record<string, string> = {}) {
+    const prefix = uniquePrefix();
+    const svc = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api', ...env });
+    const keys = new Keys(prefix);
+    const queue = new Queue(QUEUE_NAME, { connection: client, prefix: keys.bullPrefix });
+    return {
+      svc,
+      keys,
+      /** Ids of every job in the queue, sorted. */
+      jobIds: async () => (await queue.getJobs(['wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'])).map((j) => j.id!).sort(),
+      records: async () => (await client.keys(keys.alert('*'))).length,
+      /** Hashes under the queue's prefix that a refusal's stand-in would have left. */
+      standIns: async () => {
+        const out: string[] = [];
+        for (const k of await client.keys(`${keys.bullPrefix}:${QUEUE_NAME}:*`)) {
+          if ((await client.type(k)) === 'hash' && (await client.hexists(k, 'fwRefused'))) out.push(k);
+        }
+        return out;
+      },
+      stop: async () => {
+        await queue.close();
+        await svc.stop();
+      },
+    };
+  }
+
+  it('answers 401 to the very next POST after a revocation, though the key was cached by the one before', async () => {
+    const t = await api();
+    try {
+      const store = new ApiKeyStore(client, t.keys);
+      const { secret } = await store.create('wire-desk', ['publish']);
+      const auth = { Authorization: `Bearer ${secret}` };
+      const first = await postAlert(t.svc.url, { headline: 'before the revocation', topics: ['world'] }, auth);
+      expect(first.status).toBe(202);
+
+      expect(await store.revoke('wire-desk')).toBe(true);
+      const after = await postAlert(t.svc.url, { headline: 'after the revocation', topics: ['world'] }, auth);
+      expect(after.status).toBe(401);
+      expect(after.body.detail).toBe('unknown or revoked API key');
+      // Answers given before the accept script say 401 first, as without the cache.
+      expect((await postAlert(t.svc.url, { headline: '' }, auth)).status).toBe(401);
+      const dry = await fetch(`${t.svc.url}/v1/alerts?dryRun=true`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ headline: 'dry', topics: ['world'] }) });
+      expect(dry.status).toBe(401);
+
+      expect(await t.jobIds()).toEqual([first.body.id]);
+      expect(await t.records()).toBe(1);
+      expect(await t.standIns()).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('leaves no record and no job for a rate-limited POST, and still answers 429 before a bad body', async () => {
+    const t = await api({ FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '2' });
+    try {
+      const ok = [await postAlert(t.svc.url, { headline: 'one', topics: ['world'] }), await postAlert(t.svc.url, { headline: 'two', topics: ['world'] })];
+      expect(ok.map((r) => r.status)).toEqual([202, 202]);
+      const over = await postAlert(t.svc.url, { headline: 'three', topics: ['world'] });
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const overWithKey = await postAlert(t.svc.url, { headline: 'four', topics: ['world'] }, { 'Idempotency-Key': 'over-the-limit' });
+      expect(overWithKey.status).toBe(429);
+      expect((await postAlert(t.svc.url, { headline: '' })).status).toBe(429);
+
+      expect(await t.jobIds()).toEqual(ok.map((r) => r.body.id as string).sort());
+      expect(await t.records()).toBe(2);
+      expect(await t.standIns()).toEqual([]);
+      expect(await client.zcard(t.keys.unqueued)).toBe(0);
+      // A refused request reserves nothing: the key is free once the window allows.
+      expect(await client.keys(`${t.svc.prefix}:idem:*`)).toEqual([]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('adds no job for a replay, nor for a reused key with another body', async () => {
+    const t = await api({ FLASHWIRE_APPROVAL_PRIORITIES: 'bulletin' });
+    try {
+      const body = { headline: 'replayed', topics: ['world'], priority: 'flash' };
+      const first = await postAlert(t.svc.url, body, { 'Idempotency-Key': 'replay-1' });
+      expect(first.status).toBe(202);
+      const again = await postAlert(t.svc.url, body, { 'Idempotency-Key': 'replay-1' });
+      expect(again.status).toBe(202);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body).toEqual(first.body);
+      const reused = await postAlert(t.svc.url, { ...body, headline: 'another body' }, { 'Idempotency-Key': 'replay-1' });
+      expect(reused.status).toBe(422);
+
+      // An alert held for approval: its deadline job, once.
+      const heldBody = { ...body, headline: 'held', priority: 'bulletin' };
+      const held = await postAlert(t.svc.url, heldBody, { 'Idempotency-Key': 'replay-2' });
+      expect(held.status).toBe(202);
+      expect(held.body.status).toBe('pending_approval');
+      expect((await postAlert(t.svc.url, heldBody, { 'Idempotency-Key': 'replay-2' })).headers.get('idempotent-replayed')).toBe('true');
+
+      expect(await t.jobIds()).toEqual([first.body.id, `${held.body.id}-approval`].sort());
+      expect(await t.records()).toBe(2);
+      expect(await t.standIns()).toEqual([]);
+      expect(await client.zcard(t.keys.unqueued)).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
