@@ -1,6 +1,9 @@
 /**
  * The Lua scripts, loaded once per connection. Each file's name carries its
  * number of KEYS (as in BullMQ), and its header lists KEYS, ARGV and returns.
+ * A line `--- @include "name"` is replaced by lua/includes/name.lua (as in
+ * BullMQ): scripts cannot call each other, so what two of them do alike is
+ * written once there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,11 +35,17 @@ const SCRIPTS = {
 
 export type ScriptName = keyof typeof SCRIPTS;
 
+const INCLUDE = /^--- @include "([a-z0-9-]+)"$/gm;
+
+function withIncludes(lua: string): string {
+  return lua.replace(INCLUDE, (_line, name: string) => fs.readFileSync(path.join(LUA_DIR, 'includes', `${name}.lua`), 'utf8'));
+}
+
 const sources = new Map<string, string>();
 function source(file: string): string {
   let s = sources.get(file);
   if (s === undefined) {
-    s = fs.readFileSync(path.join(LUA_DIR, file), 'utf8');
+    s = withIncludes(fs.readFileSync(path.join(LUA_DIR, file), 'utf8'));
     sources.set(file, s);
   }
   return s;

@@ -40,6 +40,9 @@
     { 'pending', alertId, createdAt }  same body, unfinished: finish that alert
   Everything but 'created' leaves the stand-in and writes no record.
 ]]
+--- @include "count-in-window"
+--- @include "write-record"
+
 local function refuse(answer)
   if redis.call('EXISTS', KEYS[6]) == 0 then redis.call('HSET', KEYS[6], 'fwRefused', '1') end
   return answer
@@ -48,12 +51,7 @@ end
 if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return refuse({ 'revoked' }) end
 
 -- As rate-limit-1.lua: every write counts, whatever comes of it.
-local n = redis.call('INCR', KEYS[2])
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
-  ttl = tonumber(ARGV[4])
-end
+local n, ttl = countInWindow(KEYS[2], ARGV[4])
 if n > tonumber(ARGV[3]) then return refuse({ 'limited', ttl }) end
 
 -- As idempotency-reserve-1.lua, except that a first use is finished at once.
@@ -73,13 +71,5 @@ end
 -- As create-alert-2.lua; the id is fresh, so no record can be there yet.
 local fields = {}
 for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[4], unpack(fields))
-redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
-local t = redis.call('TIME')
-local from = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, v in ipairs(redis.call('HMGET', KEYS[4], 'expMs', 'sendMs')) do
-  local x = v and tonumber(v)
-  if x and x > from then from = x end
-end
-redis.call('PEXPIREAT', KEYS[4], from + tonumber(ARGV[8]))
+writeRecord(KEYS[4], KEYS[5], fields, ARGV[9], ARGV[10], ARGV[8])
 return { 'created' }
