@@ -6,44 +6,34 @@
  * revocation.
  */
 import { Queue } from 'bullmq';
-import IORedis from 'ioredis';
 import { ApiKeyStore } from '../../src/auth/api-keys';
 import { QUEUE_NAME } from '../../src/queue/alert-queue';
 import { Keys } from '../../src/redis/keys';
 import { postAlert } from '../helpers/clients';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { startService } from '../helpers/service';
 import { uniquePrefix } from '../helpers/settings';
 
 describe('accepting an alert in one round trip', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: IORedis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
-  });
+  const fx = redisForFile();
 
   /** An API alone (no worker), so every job it queued is still waiting to be counted. */
   async function api(env: Record<string, string> = {}) {
     const prefix = uniquePrefix();
-    const svc = await startService(redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api', ...env });
+    const svc = await startService(fx.redis.url, { FLASHWIRE_PREFIX: prefix, FLASHWIRE_ROLES: 'api', ...env });
     const keys = new Keys(prefix);
-    const queue = new Queue(QUEUE_NAME, { connection: client, prefix: keys.bullPrefix });
+    const queue = new Queue(QUEUE_NAME, { connection: fx.client, prefix: keys.bullPrefix });
     return {
       svc,
       keys,
       /** Ids of every job in the queue, sorted. */
       jobIds: async () => (await queue.getJobs(['wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'])).map((j) => j.id!).sort(),
-      records: async () => (await client.keys(keys.alert('*'))).length,
+      records: async () => (await fx.client.keys(keys.alert('*'))).length,
       /** Hashes under the queue's prefix that a refusal's stand-in would have left. */
       standIns: async () => {
         const out: string[] = [];
-        for (const k of await client.keys(`${keys.bullPrefix}:${QUEUE_NAME}:*`)) {
-          if ((await client.type(k)) === 'hash' && (await client.hexists(k, 'fwRefused'))) out.push(k);
+        for (const k of await fx.client.keys(`${keys.bullPrefix}:${QUEUE_NAME}:*`)) {
+          if ((await fx.client.type(k)) === 'hash' && (await fx.client.hexists(k, 'fwRefused'))) out.push(k);
         }
         return out;
       },
@@ -57,7 +47,7 @@ describe('accepting an alert in one round trip', () => {
   it('answers 401 to the very next POST after a revocation, though the key was cached by the one before', async () => {
     const t = await api();
     try {
-      const store = new ApiKeyStore(client, t.keys);
+      const store = new ApiKeyStore(fx.client, t.keys);
       const { secret } = await store.create('wire-desk', ['publish']);
       const auth = { Authorization: `Bearer ${secret}` };
       const first = await postAlert(t.svc.url, { headline: 'before the revocation', topics: ['world'] }, auth);
@@ -95,9 +85,9 @@ describe('accepting an alert in one round trip', () => {
       expect(await t.jobIds()).toEqual(ok.map((r) => r.body.id as string).sort());
       expect(await t.records()).toBe(2);
       expect(await t.standIns()).toEqual([]);
-      expect(await client.zcard(t.keys.unqueued)).toBe(0);
+      expect(await fx.client.zcard(t.keys.unqueued)).toBe(0);
       // A refused request reserves nothing: the key is free once the window allows.
-      expect(await client.keys(`${t.svc.prefix}:idem:*`)).toEqual([]);
+      expect(await fx.client.keys(`${t.svc.prefix}:idem:*`)).toEqual([]);
     } finally {
       await t.stop();
     }
@@ -126,7 +116,7 @@ describe('accepting an alert in one round trip', () => {
       expect(await t.jobIds()).toEqual([first.body.id, `${held.body.id}-approval`].sort());
       expect(await t.records()).toBe(2);
       expect(await t.standIns()).toEqual([]);
-      expect(await client.zcard(t.keys.unqueued)).toBe(0);
+      expect(await fx.client.zcard(t.keys.unqueued)).toBe(0);
     } finally {
       await t.stop();
     }
