@@ -1,9 +1,6 @@
 /**
  * The Lua scripts, loaded once per connection. Each file's name carries its
  * number of KEYS (as in BullMQ), and its header lists KEYS, ARGV and returns.
- * A line `--- @include "name"` is replaced by lua/includes/name.lua (as in
- * BullMQ): scripts cannot call each other, so what two of them do alike is
- * written once there.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,8 +14,6 @@ interface ScriptDef {
 }
 
 const SCRIPTS = {
-  acceptAlert: { file: 'accept-alert-6.lua', keys: 6 },
-  acceptSettle: { file: 'accept-settle-3.lua', keys: 3 },
   appendSend: { file: 'append-send-2.lua', keys: 2 },
   appendChange: { file: 'append-change-3.lua', keys: 3 },
   createAlert: { file: 'create-alert-2.lua', keys: 2 },
@@ -28,6 +23,7 @@ const SCRIPTS = {
   createApiKey: { file: 'create-api-key-2.lua', keys: 2 },
   idempotencyReserve: { file: 'idempotency-reserve-1.lua', keys: 1 },
   idempotencyComplete: { file: 'idempotency-complete-1.lua', keys: 1 },
+  idempotencyRelease: { file: 'idempotency-release-2.lua', keys: 2 },
   rateLimit: { file: 'rate-limit-1.lua', keys: 1 },
   pushLease: { file: 'push-lease-1.lua', keys: 1 },
   pushCursor: { file: 'push-cursor-2.lua', keys: 2 },
@@ -35,17 +31,11 @@ const SCRIPTS = {
 
 export type ScriptName = keyof typeof SCRIPTS;
 
-const INCLUDE = /^--- @include "([a-z0-9-]+)"$/gm;
-
-function withIncludes(lua: string): string {
-  return lua.replace(INCLUDE, (_line, name: string) => fs.readFileSync(path.join(LUA_DIR, 'includes', `${name}.lua`), 'utf8'));
-}
-
 const sources = new Map<string, string>();
 function source(file: string): string {
   let s = sources.get(file);
   if (s === undefined) {
-    s = withIncludes(fs.readFileSync(path.join(LUA_DIR, file), 'utf8'));
+    s = fs.readFileSync(path.join(LUA_DIR, file), 'utf8');
     sources.set(file, s);
   }
   return s;
