@@ -98,6 +98,7 @@ export const SETTINGS = {
   FLASHWIRE_ORPHAN_GRACE_SECONDS: setting(int(1, 24 * 3600), '120', 'seconds', 'a record whose API process died before queuing its send (no 202 was given) is marked failed after this; a retry with the same Idempotency-Key before then sends it'),
   FLASHWIRE_REPLAY_CACHE_ENTRIES: setting(int(0, 1_000_000), '10000', 'events', 'recent events kept in gateway memory so a reconnect storm does not become a storm of Redis range reads'),
   FLASHWIRE_WORKER_CONCURRENCY: setting(int(1, 1000), '16', 'jobs', 'appends take a millisecond; several in flight hide Redis round-trips'),
+  FLASHWIRE_DIRECT_SEND: setting(bool, 'true', 'true or false', 'while a worker runs and its queue is idle, the accepting request appends an alert that may go at once to the feed itself: alerts enter the feed in the order they were accepted, two disk writes sooner; false sends every alert through the queue'),
   FLASHWIRE_JOB_LOCK_MS: setting(int(1000, 600_000), '5000', 'ms', "BullMQ's 30 s default would hold a dead worker's alert for half a minute; breaking news cannot wait"),
   FLASHWIRE_STALLED_INTERVAL_MS: setting(int(500, 600_000), '2000', 'ms', "how often workers look for jobs whose worker died; with the lock this bounds recovery to ~7 s"),
   FLASHWIRE_JOB_ATTEMPTS: setting(int(1, 100), '10', 'attempts', 'transient Redis trouble should not fail an alert; after these it is marked failed'),

@@ -3,6 +3,7 @@
  * appends each alert to the feed exactly once. Gateways tail the feed and do
  * the socket writes, so one append reaches every reader on every gateway.
  */
+import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { metrics, observeSent } from '../src/metrics/metrics';
 import { APPROVAL_TIMEOUT_JOB, createAlertQueue, enqueueSend, QUEUE_NAME, type SendJobData } from '../src/queue/alert-queue';
 import type { Keys } from '../src/redis/keys';
 import { runScript } from '../src/redis/scripts';
+import { within } from '../src/within';
 import { AlertChanges } from '../src/store/alert-changes';
 import { AlertStore, toPayload } from '../src/store/alert-store';
 
@@ -81,8 +83,18 @@ async function appendSendOnce(deps: Pick<FanoutWorkerDeps, 'redis' | 'keys' | 's
 /** Why a record left unqueued past the grace period is marked failed. */
 const ORPHAN_REASON = 'its send was never queued: the API process stopped after writing the record and before queuing it (no 202 was given)';
 
+/**
+ * How long a worker's claim to be running holds unless renewed, and how
+ * often it is renewed: while one holds, the accept may send an alert itself
+ * (accept-alert-13.lua); once every worker has stopped, alerts queue.
+ */
+const CLAIM_MS = 5000;
+const CLAIM_RENEW_MS = 1000;
+
 export class FanoutWorker {
   private worker: Worker<SendJobData> | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private readonly id = randomUUID();
   private closing: Promise<void> | undefined;
   private queue: ReturnType<typeof createAlertQueue> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -122,6 +134,14 @@ export class FanoutWorker {
     // Until BullMQ has checked the server on its connection, a stop would
     // leave that check to fail on a closed connection with nobody to hear it.
     await this.worker.waitUntilReady();
+    await this.claim(CLAIM_MS);
+    this.claimTimer = setInterval(() => void this.claim(CLAIM_MS).catch(() => undefined), CLAIM_RENEW_MS);
+    this.claimTimer.unref();
+  }
+
+  /** Says this worker is running for `ms` more (0: has stopped); see CLAIM_MS. */
+  private async claim(ms: number): Promise<void> {
+    await runScript(this.deps.redis, 'workerClaim', [this.deps.keys.workers], [this.id, ms]);
   }
 
   /**
@@ -226,6 +246,12 @@ export class FanoutWorker {
   stop(): Promise<void> {
     this.closing ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
+      if (this.claimTimer) {
+        clearInterval(this.claimTimer);
+        // Withdrawn first: from now on alerts wait in the queue for a worker.
+        // With Redis away it lapses by itself; a stop does not wait for it.
+        await within(this.claim(0), CLAIM_RENEW_MS).catch(() => undefined);
+      }
       if (this.worker) await this.worker.close();
       if (this.queue) await this.queue.close();
     })();

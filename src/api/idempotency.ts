@@ -3,11 +3,13 @@
  * publishing key, kept 24 hours, an equal JSON body replays the first 202,
  * another body is a 422, and only successful responses are remembered.
  *
- * The key is reserved, with the alert id it will make, before anything is
- * created. A request that crashes half-way leaves the reservation behind,
- * and its retry finishes the same alert: the record is created only if
- * absent and the job id is the alert id, so neither step can happen twice.
- * Requests racing on one key converge on that one alert the same way.
+ * A new key is taken, with the alert id and the 202 to replay, in the same
+ * transaction that writes the alert (src/api/accept.ts), so requests racing
+ * on one key make one alert and the others replay it. A key reserved but
+ * not finished (its job add failed, or an earlier release reserved it
+ * before writing anything) is finished by its retry, on the same alert: the
+ * record is created only if absent and the job id is the alert id, so
+ * neither step can happen twice.
  */
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
@@ -67,11 +69,16 @@ export class Idempotency {
     private readonly keys: Keys,
   ) {}
 
-  private key(keyName: string, idemKey: string): string {
+  /** The Redis key of one publishing key's Idempotency-Key. */
+  key(keyName: string, idemKey: string): string {
     // Hashed: a client's key may hold any characters and up to 255 of them.
     return this.keys.idempotency(keyName, createHash('sha256').update(idemKey).digest('base64url'));
   }
 
+  /**
+   * Reserves the key alone, before anything else is written: how an
+   * earlier release began, and so the state its interrupted requests left.
+   */
   async reserve(keyName: string, idemKey: string, body: unknown, alertId: string, createdAt: number): Promise<Reservation> {
     const res = (await runScript(this.redis, 'idempotencyReserve', [this.key(keyName, idemKey)], [fingerprint(body), alertId, createdAt, IDEMPOTENCY_TTL_MS])) as string[];
     switch (res[0]) {
@@ -90,10 +97,5 @@ export class Idempotency {
   /** Remembers the 202 body; kept until 24 h after the key's first use. */
   async complete(keyName: string, idemKey: string, response: string): Promise<void> {
     await runScript(this.redis, 'idempotencyComplete', [this.key(keyName, idemKey)], [response]);
-  }
-
-  /** Frees the key after a failure, unless the alert was already made. */
-  async release(keyName: string, idemKey: string, alertId: string): Promise<void> {
-    await runScript(this.redis, 'idempotencyRelease', [this.key(keyName, idemKey), this.keys.alert(alertId)], [alertId]);
   }
 }

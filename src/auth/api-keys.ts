@@ -2,7 +2,9 @@
  * API keys, stored hashed in Redis. Keys are 256 random bits, so a plain
  * SHA-256 is a sound hash (no need for a slow password hash), and lookups
  * stay one HGET per request — which is also why revocation takes effect at
- * once in every process: nothing is cached.
+ * once in every process. The one exception is POST /v1/alerts, which keeps
+ * what it looked up (authenticateCached) because its write re-checks the
+ * stored key in the same script: a revoked key is refused there.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -17,6 +19,19 @@ export interface StoredKey {
 }
 
 const KEY_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Keys kept by authenticateCached; past this many the oldest go first. */
+const CACHED_KEYS_MAX = 10_000;
+
+export interface CachedKey {
+  principal: KeyPrincipal;
+  /**
+   * The stored JSON as read ('' for a key never stored): a later check
+   * compares it, so a changed record counts as revoked and a cached scope
+   * can never outlive a change to the key.
+   */
+  stored: string;
+}
+
 /** The name under which FLASHWIRE_PUBLISH_KEY publishes. */
 const ENV_KEY_NAME = 'env';
 
@@ -59,16 +74,60 @@ export class ApiKeyStore {
   /** The principal for a bearer secret, or undefined when it is not a key. */
   async authenticate(secret: string): Promise<KeyPrincipal | undefined> {
     const h = hashSecret(secret);
+    return this.unstored(h) ?? (await this.lookup(h))?.principal;
+  }
+
+  /** The process's own keys and FLASHWIRE_PUBLISH_KEY: never stored, never revoked. */
+  private unstored(h: string): KeyPrincipal | undefined {
     const own = this.processKeys.get(h);
     if (own) return own;
     if (this.envHash && timingSafeEqual(Buffer.from(h, 'hex'), this.envHash)) {
       return { kind: 'key', name: ENV_KEY_NAME, scopes: ['publish'] };
     }
+    return undefined;
+  }
+
+  private async lookup(h: string): Promise<CachedKey | undefined> {
     // Lookup by hash: the secret itself never reaches Redis.
     const raw = await this.redis.hget(this.keys.apiKeys, h);
     if (!raw) return undefined;
     const k = JSON.parse(raw) as StoredKey;
-    return { kind: 'key', name: k.name, scopes: k.scopes, keyHash: h };
+    return { principal: { kind: 'key', name: k.name, scopes: k.scopes, keyHash: h }, stored: raw };
+  }
+
+  private readonly cached = new Map<string, CachedKey>();
+
+  /**
+   * As authenticate, but a stored key is looked up in Redis only the first
+   * time. Only for a caller whose write re-checks the key in the same
+   * round trip (against `stored`) or that calls stillValid before
+   * answering: the cache alone would outlive a revocation.
+   */
+  async authenticateCached(secret: string): Promise<CachedKey | undefined> {
+    const h = hashSecret(secret);
+    const hit = this.cached.get(h);
+    if (hit) return hit;
+    const own = this.unstored(h);
+    if (own) return { principal: own, stored: '' };
+    const found = await this.lookup(h);
+    if (!found) return undefined;
+    if (this.cached.size >= CACHED_KEYS_MAX) this.cached.delete(this.cached.keys().next().value!);
+    this.cached.set(h, found);
+    return found;
+  }
+
+  /** Whether a key from authenticateCached is still stored as it was read; a revoked one leaves the cache. */
+  async stillValid(key: CachedKey): Promise<boolean> {
+    const h = key.principal.keyHash;
+    if (!h) return true;
+    if ((await this.redis.hget(this.keys.apiKeys, h)) === key.stored) return true;
+    this.forget(h);
+    return false;
+  }
+
+  /** Drops a key from the cache: a check found it revoked. */
+  forget(keyHash: string): void {
+    this.cached.delete(keyHash);
   }
 
   /** Which of these key hashes (from principals' `keyHash`) are still stored, i.e. not revoked. */

@@ -1,6 +1,7 @@
 /**
  * Key revocations, announced on a Redis channel by `ApiKeyStore.revoke`.
- * The API needs none of this (it looks keys up on every request); gateways
+ * The API needs none of this (it looks keys up on every request, and POST
+ * /v1/alerts re-checks its cached key in the script that accepts); gateways
  * listen so that readers already connected with a revoked key are closed
  * with 4001 at once, not at their next reconnect.
  *

@@ -13,9 +13,9 @@ export type FailpointName =
   | 'worker-after-append'
   /** Worker: the job is active (locked), nothing appended yet. */
   | 'worker-before-append'
-  /** API: the Idempotency-Key is reserved, no record yet. */
-  | 'api-after-reserve'
-  /** API: the alert record is in Redis, its send job not yet queued. */
+  /** API: the request is checked and its record built; nothing written yet. */
+  | 'api-before-accept'
+  /** API, finishing an unfinished Idempotency-Key's alert: the record is in Redis, its job not yet queued. */
   | 'api-after-record'
   /** API: record and job are durable, the 202 not yet written. */
   | 'api-before-answer';

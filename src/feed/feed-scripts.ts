@@ -14,7 +14,7 @@ import type { AlertPayload } from '../alert/schema';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
 import { alertEvent, type EventDraft } from './frame-text';
-import { entryExpiry, entryTopics, toEntry, type EntrySubject } from './feed-event';
+import { entryExpiry, entryTopics, toEntry, type EntrySubject, type EntryValues } from './feed-event';
 
 export interface FeedLimits {
   /** The feed is trimmed (approximately) to this many entries. */
@@ -88,7 +88,7 @@ export class FeedScripts {
 
   /** append-send-2.lua's ARGV. */
   private sendArgs(subject: SendSubject, payload: AlertPayload, sentAt: string): (string | number)[] {
-    const entry = toEntry(alertEvent('alert', payload), subject);
+    const entry = alertEntry(subject, payload);
     return [
       entry.body,
       entry.topics,
@@ -120,6 +120,14 @@ export class FeedScripts {
       ...Object.entries(fields).flat(),
     ];
   }
+}
+
+/**
+ * The feed entry of an alert's send: what append-send-2.lua appends, and
+ * what the accept script appends when it sends an alert itself.
+ */
+export function alertEntry(subject: EntrySubject, payload: AlertPayload): EntryValues {
+  return toEntry(alertEvent('alert', payload), subject);
 }
 
 function sendResult(reply: Reply): AppendSendResult {

@@ -3,7 +3,7 @@
  * job id is the alert id (so a retried enqueue is a no-op) and whose priority
  * follows the news-wire scale, flash first.
  */
-import { Queue, type JobsOptions } from 'bullmq';
+import { Job, Queue, type IRedisTransaction, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PRIORITIES, type Priority } from '../alert/schema';
 import type { Keys } from '../redis/keys';
@@ -57,6 +57,22 @@ export async function enqueueSend(queue: Queue<SendJobData>, o: EnqueueOptions):
   await queue.add(SEND_JOB, { alertId: o.alertId }, sendJobOptions(o));
 }
 
+/**
+ * Queues BullMQ's own add of the send job on a MULTI made from the queue's
+ * connection, as BullMQ's FlowProducer does, so it commits with whatever
+ * else the MULTI holds. Answers the job's id.
+ */
+export async function enqueueSendIn(multi: IRedisTransaction, queue: Queue<SendJobData>, o: EnqueueOptions): Promise<string> {
+  return addIn(multi, queue, SEND_JOB, o.alertId, sendJobOptions(o));
+}
+
+async function addIn(multi: IRedisTransaction, queue: Queue<SendJobData>, name: string, alertId: string, opts: JobsOptions): Promise<string> {
+  const job = new Job<SendJobData>(queue, name, { alertId }, opts, opts.jobId);
+  // On a MULTI this only queues the command; its outcome comes with exec().
+  await job.addJob(multi);
+  return opts.jobId!;
+}
+
 const SEND_JOB = 'send';
 /**
  * The job that rejects an alert nobody approved in time. It rides the same
@@ -66,14 +82,35 @@ const SEND_JOB = 'send';
  */
 export const APPROVAL_TIMEOUT_JOB = 'approval-timeout';
 
-export async function enqueueApprovalTimeout(queue: Queue<SendJobData>, o: { alertId: string; delayMs: number; attempts: number }): Promise<void> {
-  await queue.add(APPROVAL_TIMEOUT_JOB, { alertId: o.alertId }, {
-    // One per alert: a retried POST re-adds nothing.
-    jobId: `${o.alertId}-approval`,
+const APPROVAL_SUFFIX = '-approval';
+
+/** The approval deadline's job id: one per alert, so a retried POST re-adds nothing. */
+export function approvalJobId(alertId: string): string {
+  return `${alertId}${APPROVAL_SUFFIX}`;
+}
+
+interface ApprovalTimeoutOptions {
+  alertId: string;
+  delayMs: number;
+  attempts: number;
+}
+
+function approvalJobOptions(o: ApprovalTimeoutOptions): JobsOptions {
+  return {
+    jobId: approvalJobId(o.alertId),
     delay: Math.max(1, o.delayMs),
     attempts: o.attempts,
     backoff: { type: 'exponential', delay: 250 },
     removeOnComplete: { age: 24 * 3600, count: 100_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
-  });
+  };
+}
+
+export async function enqueueApprovalTimeout(queue: Queue<SendJobData>, o: ApprovalTimeoutOptions): Promise<void> {
+  await queue.add(APPROVAL_TIMEOUT_JOB, { alertId: o.alertId }, approvalJobOptions(o));
+}
+
+/** As enqueueSendIn, for the approval deadline. */
+export async function enqueueApprovalTimeoutIn(multi: IRedisTransaction, queue: Queue<SendJobData>, o: ApprovalTimeoutOptions): Promise<string> {
+  return addIn(multi, queue, APPROVAL_TIMEOUT_JOB, o.alertId, approvalJobOptions(o));
 }

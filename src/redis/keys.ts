@@ -30,6 +30,19 @@ export class Keys {
     return `${this.bullPrefix}:${queueName}:${alertId}`;
   }
 
+  /**
+   * One of BullMQ's own keys for a queue (`wait`, `active`, `meta`, …): the
+   * accept script reads whether the queue is idle. BullMQ 5's layout.
+   */
+  queueKey(queueName: string, name: 'wait' | 'paused' | 'active' | 'prioritized' | 'meta'): string {
+    return `${this.bullPrefix}:${queueName}:${name}`;
+  }
+
+  /** Running fan-out workers: worker id scored by the ms its claim lapses unless renewed. */
+  get workers(): string {
+    return `${this.prefix}:workers`;
+  }
+
   /** Idempotency record for one publishing key and one Idempotency-Key. */
   idempotency(keyName: string, idemKey: string): string {
     return `${this.prefix}:idem:${keyName}:${idemKey}`;

@@ -80,6 +80,11 @@ const STRING_FIELDS = [
   'retractReason', 'retractedAt', 'retractedBy', 'rejectReason', 'rejectedAt', 'rejectedBy', 'rev',
 ] as const;
 
+/** The record as stored: field, value, field, value, ... */
+export function recordFields(rec: AlertRecord): string[] {
+  return Object.entries(toHash(rec)).flat();
+}
+
 function toHash(rec: AlertRecord): Record<string, string> {
   const h: Record<string, string> = { topics: JSON.stringify(rec.topics), audit: JSON.stringify(rec.audit) };
   for (const f of STRING_FIELDS) {
@@ -120,7 +125,7 @@ export class AlertStore {
    * must neither fail nor overwrite what the first attempt made.
    */
   async create(rec: AlertRecord): Promise<boolean> {
-    const fields = Object.entries(toHash(rec)).flat();
+    const fields = recordFields(rec);
     return (await runScript(this.redis, 'createAlert', [this.keys.alert(rec.id), this.keys.unqueued], [this.retentionMs, rec.id, Date.parse(rec.createdAt), ...fields])) === 1;
   }
 

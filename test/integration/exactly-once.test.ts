@@ -41,7 +41,8 @@ describe('exactly-once append to the feed', () => {
 
   it('appends once when the job fails after the append and BullMQ retries it', async () => {
     process.env.FLASHWIRE_FAILPOINTS = 'worker-after-append=throw';
-    const svc = await startService(fx.redis.url);
+    // Through the queue, to the worker that fails: the accept would send it itself.
+    const svc = await startService(fx.redis.url, { FLASHWIRE_DIRECT_SEND: 'false' });
     try {
       const reader = await openReader(svc.wsUrl, { topics: 'europe' });
       const posted = await postAlert(svc.url, FIXTURE);
@@ -64,7 +65,7 @@ describe('exactly-once append to the feed', () => {
 
   it('appends once when the worker is killed between the append and completing the job', async () => {
     const prefix = uniquePrefix();
-    const api = await spawnService(childEnv(fx.redis.url, prefix, { FLASHWIRE_ROLES: 'api,gateway' }));
+    const api = await spawnService(childEnv(fx.redis.url, prefix, { FLASHWIRE_ROLES: 'api,gateway', FLASHWIRE_DIRECT_SEND: 'false' }));
     const doomed = await spawnService(childEnv(fx.redis.url, prefix, { FLASHWIRE_ROLES: 'worker', FLASHWIRE_FAILPOINTS: 'worker-after-append' }));
     try {
       const reader = await openReader(api.wsUrl, { topics: 'nato' });

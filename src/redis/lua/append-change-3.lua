@@ -40,25 +40,18 @@
     { 'expired' }            expiresAt passed: marked expired, nothing changed
     { 'stale', status }      status or revision moved; read again
 ]]
-local function keepUntil(key, nowMs, retention)
-  local from = nowMs
-  for _, v in ipairs(redis.call('HMGET', key, 'expMs', 'sendMs')) do
-    local n = v and tonumber(v)
-    if n and n > from then from = n end
-  end
-  return from + retention
-end
+--- @include "keep-until"
+--- @include "now-ms"
 
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { 'missing' } end
 
-local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = nowMs()
 local retention = tonumber(ARGV[10])
 local live = status == 'sent' or status == 'queued' or status == 'scheduled' or status == 'pending_approval'
-if live and ARGV[6] ~= '' and tonumber(ARGV[6]) <= nowMs then
+if live and ARGV[6] ~= '' and tonumber(ARGV[6]) <= now then
   redis.call('HSET', KEYS[1], 'status', 'expired')
-  local at = keepUntil(KEYS[1], nowMs, retention)
+  local at = keepUntil(KEYS[1], now, retention)
   redis.call('PEXPIREAT', KEYS[1], at)
   redis.call('PEXPIREAT', KEYS[3], at)
   return { 'expired' }
@@ -77,12 +70,12 @@ if ARGV[3] ~= '' then
 end
 if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 redis.call('HINCRBY', KEYS[1], 'rev', 1)
-local at = keepUntil(KEYS[1], nowMs, retention)
+local at = keepUntil(KEYS[1], now, retention)
 redis.call('PEXPIREAT', KEYS[1], at)
 redis.call('PEXPIREAT', KEYS[3], at)
 -- Last: a failing trim leaves the change recorded, and a retry 'stale'.
 if id then
-  redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[8])))
+  redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(now - tonumber(ARGV[8])))
   return { 'appended', id }
 end
 return { 'changed' }

@@ -23,10 +23,8 @@
   ARGV[9] record retention in ms: the record is deleted this long after
           its last change or its expiresAt, whichever is later
 
-  Order: every write that records what happened (the XADD, the mark, the
-  record's expiry) runs before the XTRIM, the one step that can still fail
-  afterwards. Redis does not roll a script back, so a trim error must never
-  leave an appended event unmarked (a retry would append it again).
+  The append itself is includes/append-alert.lua, shared with the accept
+  script's direct send.
 
   Returns
     { 'appended', eventId }
@@ -36,16 +34,8 @@
     { 'expired' }              expiresAt passed: marked expired, not sent
     { 'stale' }                corrected since the frame was built; build again
 ]]
--- Deleted RETENTION ms after now or after the alert's expiry or embargo,
--- whichever is latest: a scheduled alert's record must outlive its embargo.
-local function keep(key, nowMs, retention)
-  local from = nowMs
-  for _, v in ipairs(redis.call('HMGET', key, 'expMs', 'sendMs')) do
-    local n = v and tonumber(v)
-    if n and n > from then from = n end
-  end
-  redis.call('PEXPIREAT', key, from + retention)
-end
+--- @include "append-alert"
+--- @include "now-ms"
 
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { 'missing' } end
@@ -59,18 +49,8 @@ if status ~= 'queued' and status ~= 'scheduled' then return { 'skipped', status 
 -- the old text would lose it (no update event follows an unsent alert).
 if ARGV[8] and (redis.call('HGET', KEYS[1], 'rev') or '0') ~= ARGV[8] then return { 'stale' } end
 
-local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if ARGV[3] ~= '' and tonumber(ARGV[3]) <= nowMs then
-  redis.call('HSET', KEYS[1], 'status', 'expired')
-  keep(KEYS[1], nowMs, tonumber(ARGV[9]))
-  return { 'expired' }
-end
-
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
-  'type', 'alert', 'alert', ARGV[7], 'topics', ARGV[2], 'exp', ARGV[3], 'body', ARGV[1])
-redis.call('HSET', KEYS[1], 'status', 'sent', 'eventId', id, 'sentAt', ARGV[4])
-keep(KEYS[1], nowMs, tonumber(ARGV[9]))
--- Last: a failing trim leaves the send recorded, and a retry a duplicate.
-redis.call('XTRIM', KEYS[2], 'MINID', '~', tostring(nowMs - tonumber(ARGV[6])))
-return { 'appended', id }
+return appendAlert(KEYS[1], KEYS[2], {
+  body = ARGV[1], topics = ARGV[2], exp = ARGV[3], sentAt = ARGV[4],
+  maxEntries = ARGV[5], retention = ARGV[6], alertId = ARGV[7],
+  recordRetention = ARGV[9], now = nowMs(),
+})

@@ -20,16 +20,10 @@
 
   Returns 1 when written, 0 when the record already existed.
 ]]
+--- @include "write-record"
+
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local fields = {}
 for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
-local t = redis.call('TIME')
-local from = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, v in ipairs(redis.call('HMGET', KEYS[1], 'expMs', 'sendMs')) do
-  local n = v and tonumber(v)
-  if n and n > from then from = n end
-end
-redis.call('PEXPIREAT', KEYS[1], from + tonumber(ARGV[1]))
+writeRecord(KEYS[1], KEYS[2], fields, ARGV[2], ARGV[3], ARGV[1])
 return 1

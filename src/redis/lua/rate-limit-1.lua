@@ -8,11 +8,8 @@
 
   Returns { allowed (1|0), count, ms until the window resets }
 ]]
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  ttl = tonumber(ARGV[2])
-end
+--- @include "count-in-window"
+
+local n, ttl = countInWindow(KEYS[1], ARGV[2])
 if n > tonumber(ARGV[1]) then return { 0, n, ttl } end
 return { 1, n, ttl }
