@@ -138,7 +138,8 @@ describe('fair limits and honest figures', () => {
         cb();
       },
     });
-    const settings = loadSettings(testEnv(fx.redis.url, { FLASHWIRE_JOB_ATTEMPTS: '1' }));
+    // Through the worker, whose job fails: the accept would send it itself.
+    const settings = loadSettings(testEnv(fx.redis.url, { FLASHWIRE_JOB_ATTEMPTS: '1', FLASHWIRE_DIRECT_SEND: 'false' }));
     const service = new Service({ settings, log: pino({ level: 'info' }, sink), redis: { url: fx.redis.url } });
     process.env.FLASHWIRE_FAILPOINTS = 'worker-after-append=throw';
     try {

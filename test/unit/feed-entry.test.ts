@@ -104,7 +104,8 @@ describe('feed entries', () => {
   });
 
   it('the append scripts write exactly these fields, in this order', () => {
-    for (const file of ['append-send-2.lua', 'append-change-3.lua']) {
+    // The send's append is shared by the worker's script and the accept's.
+    for (const file of ['includes/append-alert.lua', 'append-change-3.lua']) {
       const lua = fs.readFileSync(path.join(__dirname, '../../src/redis/lua', file), 'utf8');
       // XADD key MAXLEN ~ n * field value field value ...
       const pairs = /redis\.call\('XADD',[^)]*?'\*',([^)]*)\)/.exec(lua)?.[1] ?? '';
