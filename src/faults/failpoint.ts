@@ -17,6 +17,8 @@ export type FailpointName =
   | 'api-before-accept'
   /** API, finishing an unfinished Idempotency-Key's alert: the record is in Redis, its job not yet queued. */
   | 'api-after-record'
+  /** API, accepting behind a backlog: the record is in Redis, its job not yet queued. */
+  | 'api-before-queue'
   /** API: record and job are durable, the 202 not yet written. */
   | 'api-before-answer';
 

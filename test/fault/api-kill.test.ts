@@ -6,12 +6,15 @@
  * one record, one feed entry, one delivery to each reader.
  *
  * A new Idempotency-Key is accepted in one round trip, so a kill lands
- * before it (nothing written) or after it (everything written). An
+ * before it (nothing written) or after it (everything written); behind a
+ * backlog, the record and then the job, with a kill between the two. An
  * unfinished one (its first request died, or an API of an earlier release
  * reserved it) is finished step by step, with a kill between the steps too.
  */
+import { Queue } from 'bullmq';
 import { newAlertId } from '../../src/alert/ids';
 import { Idempotency } from '../../src/api/idempotency';
+import { QUEUE_NAME } from '../../src/queue/alert-queue';
 import { Keys } from '../../src/redis/keys';
 import { postAlert } from '../helpers/clients';
 import { readFeed } from '../helpers/ledger';
@@ -29,6 +32,7 @@ describe('fault: SIGKILL the API between accepting and answering', () => {
   it.each([
     ['api-before-accept', 'new'],
     ['api-before-answer', 'new'],
+    ['api-before-queue', 'new'],
     ['api-after-record', 'unfinished'],
     ['api-before-answer', 'unfinished'],
   ] as const)('leaves one alert after a kill at %s (a %s Idempotency-Key) and a retry with the same key', (point, state) =>
@@ -36,6 +40,10 @@ describe('fault: SIGKILL the API between accepting and answering', () => {
       const back = await rig.spawn({ FLASHWIRE_ROLES: 'worker,gateway' });
       const readers = await rig.readers(() => back.wsUrl);
       const doomed = await rig.spawn({ FLASHWIRE_ROLES: 'api', FLASHWIRE_FAILPOINTS: point });
+      // Behind a backlog (here: a paused queue) the job is added in a second
+      // round trip after the record; resumed once the retry has answered.
+      const queue = new Queue(QUEUE_NAME, { connection: rig.client, prefix: new Keys(rig.prefix).bullPrefix });
+      if (point === 'api-before-queue') await queue.pause();
       const body = { headline: `Killed at ${point}, ${state} key`, topics: ['europe/ukraine'], priority: 'flash' };
       const key = `retry-${point}-${state}`;
       if (state === 'unfinished') {
@@ -56,6 +64,8 @@ describe('fault: SIGKILL the API between accepting and answering', () => {
       expect(again.status).toBe(202);
       expect(again.headers.get('idempotent-replayed')).toBe('true');
       expect(again.body.id).toBe(retry.body.id);
+      await queue.resume();
+      await queue.close();
 
       // Past the marker nothing earlier can still arrive: the counts below are final.
       const t = await rig.settle(readers, [retry.body.id as string], { markerVia: fresh.url });

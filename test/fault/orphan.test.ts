@@ -1,10 +1,11 @@
 /**
  * Fault: an alert's record written and its send never queued, so no 202 was
- * given. A new alert's record and job are written in one transaction, so
- * this is left only by an API that died between the steps of finishing an
- * unfinished Idempotency-Key (failpoint api-after-record), by an API of an
- * earlier release that wrote them one after the other, or by a job add
- * that failed. The record must not stay `queued` for ever (issue 11 point
+ * given. A new alert's record and job are written in one transaction, or
+ * with no job at all when the accept sends it itself, so this is left only
+ * by an API that died between two steps (an alert accepted behind a
+ * backlog: record, then job; finishing an unfinished Idempotency-Key:
+ * failpoint api-after-record), by an API of an earlier release that wrote
+ * them one after the other, or by a job add that failed. The record must not stay `queued` for ever (issue 11 point
  * 5): a retry with the same Idempotency-Key within
  * FLASHWIRE_ORPHAN_GRACE_SECONDS sends it (api-kill.test.ts), and without
  * one the worker marks it `failed`, with the reason, once the grace period

@@ -159,8 +159,15 @@ describe('accepting an alert in one round trip', () => {
       try {
         await queue.pause();
         const routine = await postAlert(t.svc.url, { headline: 'held routine', topics: ['world'], priority: 'routine' });
-        const flash = await postAlert(t.svc.url, { headline: 'held flash', topics: ['world'], priority: 'flash' });
+        const flashBody = { headline: 'held flash', topics: ['world'], priority: 'flash' };
+        const flash = await postAlert(t.svc.url, flashBody, { 'Idempotency-Key': 'behind-a-backlog' });
+        expect(flash.status).toBe(202);
+        // Its job was added in a second round trip; the 202 is remembered with it.
+        const replay = await postAlert(t.svc.url, flashBody, { 'Idempotency-Key': 'behind-a-backlog' });
+        expect(replay.headers.get('idempotent-replayed')).toBe('true');
+        expect(replay.body).toEqual(flash.body);
         expect(await t.jobIds()).toEqual([routine.body.id, flash.body.id].sort());
+        expect(await fx.client.zcard(t.keys.unqueued)).toBe(0);
         expect(await t.feedIds()).toEqual([]);
         // A post behind a backlog waits its turn too, whatever the worker does meanwhile.
         await queue.resume();

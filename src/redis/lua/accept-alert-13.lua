@@ -1,22 +1,25 @@
 --[[
   Accept one alert in one step: the key check, the rate limit, the
   Idempotency-Key and the record, so a POST costs one round trip and one
-  fsync. It runs first in a MULTI whose next command is BullMQ's own job
-  add and whose last is accept-settle-3.lua.
+  fsync. It runs in one of two ways (ARGV[11]):
 
-  An alert that may go at once (no embargo, no approval) is sent here too,
-  in the same step, when the send pipeline is idle: a worker is running and
-  its queue has nothing waiting, prioritized, active or paused. Its event
-  then enters the feed in the order the accepts happened, which a worker
-  taking jobs concurrently cannot promise, and two fsyncs sooner. With a
-  backlog, or with no worker running, the alert is queued as before: a
-  backlog is worked flash first, and a deployment whose workers are stopped
-  holds its alerts until they are back.
+  - '0', for an alert that needs a job (an embargo, an approval deadline):
+    first in a MULTI whose next command is BullMQ's own job add and whose
+    last is accept-settle-3.lua. Every command of a MULTI runs, so when this
+    script refuses it leaves a stand-in at the job's key: BullMQ then takes
+    the add for a duplicate and writes nothing, and the settle script
+    removes the stand-in before the MULTI ends. No other client can see it
+    in between.
 
-  Every command of a MULTI runs, so when this script refuses or sends, it
-  leaves a stand-in at the job's key: BullMQ then takes the add for a
-  duplicate and writes nothing, and the settle script removes the stand-in
-  before the MULTI ends. No other client can see it in between.
+  - '1', for an alert that may go at once: alone, and it sends the alert
+    itself when the send pipeline is idle (a worker is running, and its
+    queue has nothing waiting, prioritized, active or paused). Its event
+    then enters the feed in the order the accepts happened, which a worker
+    taking jobs concurrently cannot promise, two fsyncs sooner, and no job
+    is made. Otherwise it answers 'created' with the record written and no
+    202 remembered yet: the caller adds the job and settles (the settle
+    script remembers the 202), so a backlog is still worked flash first and
+    a deployment whose workers are stopped holds its alerts for them.
 
   KEYS[1] stored API keys (hash: secret hash -> JSON record)
   KEYS[2] the key's rate window counter
@@ -42,7 +45,8 @@
   ARGV[8] record retention in ms, as in create-alert-2.lua
   ARGV[9] alert id
   ARGV[10] creation time, ms
-  ARGV[11] '1' when the alert may be sent at once, else '0'; with '1':
+  ARGV[11] '1' to run alone and send the alert if the pipeline is idle;
+          '0' when a job add follows in the MULTI. With '1':
   ARGV[12] frame members JSON, as append-send-2.lua's ARGV[1]
   ARGV[13] topics, comma separated
   ARGV[14] expiresAt in ms since the epoch, or ''
@@ -52,7 +56,7 @@
   ARGV[18...] record field, value, field, value, ...
 
   Returns
-    { 'created' }                      record written: BullMQ's add goes ahead
+    { 'created' }                      record written: its job is to be added
     { 'appended', eventId }            record written and its event appended
     { 'expired' }                      record written; past its expiresAt, not sent
     { 'revoked' }                      the key is no longer stored (or changed)
@@ -60,15 +64,17 @@
     { 'mismatch' }                     the Idempotency-Key was used with another body
     { 'done', response }               same body, finished: replay the response
     { 'pending', alertId, createdAt }  same body, unfinished: finish that alert
-  Everything but 'created' leaves the stand-in.
+  With '0', everything but 'created' leaves the stand-in.
 ]]
 --- @include "count-in-window"
 --- @include "write-record"
 --- @include "append-alert"
 --- @include "now-ms"
 
+local alone = ARGV[11] == '1'
+
 local function standIn(answer)
-  if redis.call('EXISTS', KEYS[6]) == 0 then redis.call('HSET', KEYS[6], 'fwRefused', '1') end
+  if not alone and redis.call('EXISTS', KEYS[6]) == 0 then redis.call('HSET', KEYS[6], 'fwRefused', '1') end
   return answer
 end
 
@@ -95,7 +101,10 @@ if ARGV[5] ~= '' then
     local h = redis.call('HMGET', KEYS[3], 'alertId', 'createdAt')
     return standIn({ 'pending', h[1], h[2] })
   end
-  redis.call('HSET', KEYS[3], 'fp', ARGV[5], 'alertId', ARGV[9], 'createdAt', ARGV[10], 'response', ARGV[7])
+  redis.call('HSET', KEYS[3], 'fp', ARGV[5], 'alertId', ARGV[9], 'createdAt', ARGV[10])
+  -- In the MULTI the settle script takes the 202 back if the add fails;
+  -- alone, it is remembered below once the alert is sent.
+  if not alone then redis.call('HSET', KEYS[3], 'response', ARGV[7]) end
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
 end
 
@@ -105,12 +114,13 @@ for i = 18, #ARGV do fields[#fields + 1] = ARGV[i] end
 writeRecord(KEYS[4], KEYS[5], fields, ARGV[9], ARGV[10], ARGV[8])
 
 local now = nowMs()
-if ARGV[11] ~= '1' or not pipelineIdle(now) then return { 'created' } end
+if not alone or not pipelineIdle(now) then return { 'created' } end
 
 -- Sent (or expired) here: nothing is left for the orphan sweep to settle.
 redis.call('ZREM', KEYS[5], ARGV[9])
-return standIn(appendAlert(KEYS[4], KEYS[7], {
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'response', ARGV[7]) end
+return appendAlert(KEYS[4], KEYS[7], {
   body = ARGV[12], topics = ARGV[13], exp = ARGV[14], sentAt = ARGV[15],
   maxEntries = ARGV[16], retention = ARGV[17], alertId = ARGV[9],
   recordRetention = ARGV[8], now = now,
-}))
+})
