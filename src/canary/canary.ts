@@ -2,7 +2,8 @@
  * The canary (FLASHWIRE_CANARY_SECONDS): every so often this process posts
  * a routine alert on `private/flashwire-canary` to its own API over HTTP and
  * waits for it on its own gateway over a WebSocket, so the figure covers the
- * whole path: API, record, queue, worker, feed, gateway, socket. Its
+ * whole path: API, record, feed (through the queue and worker, or sent by
+ * the accept itself), gateway, socket. Its
  * end-to-end time is the `flashwire_canary_seconds` gauge.
  *
  * The topic is private, so no reader without a grant for it ever receives
@@ -33,6 +34,11 @@ export class Canary {
   private opening: Promise<WebSocket> | undefined;
   /** Alert id -> when its POST started, for canaries still on their way. */
   private readonly inFlight = new Map<string, number>();
+  /**
+   * Alert id -> when it arrived, for canaries that reached the reader before
+   * their POST was answered: an alert the accept sends itself can.
+   */
+  private readonly early = new Map<string, number>();
   private stopped = false;
   private round: Promise<void> = Promise.resolve();
 
@@ -62,6 +68,8 @@ export class Canary {
       this.inFlight.delete(id);
       this.o.log.warn({ alertId: id }, 'canary alert never arrived');
     }
+    // Arrivals no POST of this process claimed (another process's canary) are forgotten.
+    for (const [id, at] of this.early) if (now - at >= 2 * this.o.everySeconds * 1000) this.early.delete(id);
     await this.reader();
     const startedAt = Date.now();
     const res = await fetch(`${this.o.baseUrl}/v1/alerts`, {
@@ -78,7 +86,19 @@ export class Canary {
     const body = (await res.json().catch(() => ({}))) as { id?: string; status?: string; detail?: string };
     if (res.status !== 202 || !body.id) throw new Error(`canary POST answered ${res.status}: ${body.detail ?? ''}`);
     if (body.status === 'pending_approval') this.o.log.warn('canary alert waits for approval: leave routine out of FLASHWIRE_APPROVAL_PRIORITIES');
-    this.inFlight.set(body.id, startedAt);
+    const arrivedAt = this.early.get(body.id);
+    if (arrivedAt === undefined) {
+      this.inFlight.set(body.id, startedAt);
+      return;
+    }
+    this.early.delete(body.id);
+    this.arrived(body.id, startedAt, arrivedAt);
+  }
+
+  private arrived(id: string, startedAt: number, arrivedAt: number): void {
+    metrics.canarySeconds.set((arrivedAt - startedAt) / 1000);
+    metrics.canaryLastSuccess.set(arrivedAt / 1000);
+    this.o.log.debug({ alertId: id, ms: arrivedAt - startedAt }, 'canary arrived');
   }
 
   /** The canary's own reader on this process's gateway, opened once and reopened when lost. */
@@ -112,13 +132,14 @@ export class Canary {
       return;
     }
     const id = f.type === 'alert' ? f.alert?.id : undefined;
-    const startedAt = id === undefined ? undefined : this.inFlight.get(id);
-    if (id === undefined || startedAt === undefined) return;
+    if (id === undefined) return;
+    const startedAt = this.inFlight.get(id);
+    if (startedAt === undefined) {
+      this.early.set(id, Date.now());
+      return;
+    }
     this.inFlight.delete(id);
-    const now = Date.now();
-    metrics.canarySeconds.set((now - startedAt) / 1000);
-    metrics.canaryLastSuccess.set(now / 1000);
-    this.o.log.debug({ alertId: id, ms: now - startedAt }, 'canary arrived');
+    this.arrived(id, startedAt, Date.now());
   }
 
   /** Stops the timer and closes the reader; idempotent. */
