@@ -44,29 +44,35 @@ export function forkModule(modulePath: string, args: string[], env: NodeJS.Proce
   return track(fork(modulePath, args, { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
-/** Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker). */
-export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ChildProcess> {
+/**
+ * Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker).
+ * `onListening` hears every such line with its time, later ones too (a cluster's replacement workers).
+ */
+export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000, onListening?: (at: number) => void): Promise<ChildProcess> {
   const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += String(d);
     process.stderr.write(d);
   });
+  let seen = 0;
+  let heard: (() => void) | undefined;
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.includes('"flashwire listening"')) return;
+    onListening?.(now());
+    if (++seen === listeners) heard?.();
+  });
   if (listeners === 0) return Promise.resolve(child);
   return new Promise((resolve, reject) => {
-    let seen = 0;
     const timer = setTimeout(() => reject(new Error(`service did not listen within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening: ${stderr}`));
     });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.includes('"flashwire listening"')) return;
-      if (++seen === listeners) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
+    heard = () => {
+      clearTimeout(timer);
+      resolve(child);
+    };
   });
 }
 

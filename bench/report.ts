@@ -1,4 +1,6 @@
 /** The benchmark's result shape and its markdown table, with Flashwire's ratios to the floor and the targets. */
+import type { KillResult } from './kill';
+import type { ProcessFigures } from './proc-stats';
 import { round } from './stats';
 
 export interface PhaseResult {
@@ -12,6 +14,8 @@ export interface PhaseResult {
     bytesPerConnection: number;
     /** RSS growth over the second half of the readers, divided by their number: no fixed costs. */
     marginalBytesPerConnection: number;
+    /** Each server process with every reader connected: RSS and open files (absent from older runs). */
+    processes?: ProcessFigures[];
   };
   spaced: {
     alerts: number;
@@ -49,6 +53,8 @@ export interface PhaseResult {
     flashRankMedian: number | null;
     readersClosedByServer: number;
   };
+  /** A gateway process killed under load (--kill-gateway; Flashwire only). */
+  kill?: KillResult;
 }
 
 /** POSTs from autocannon for a fixed time: what was accepted and how fast it was answered. */
@@ -88,6 +94,8 @@ export interface NResult {
   ingest: (IngestLoad & { sentPerSecond: number; notInFeed: number }) | null;
   /** The accept floor, measured in the same run: absent from runs made before it existed. */
   acceptFloor?: AcceptFloorResult | null;
+  /** Why the floor was left out of this run although asked for. */
+  floorSkipped?: string;
   /** Latency at percentiles 0..100, ms. */
   latencyCdf: { flashwire: number[]; floor: number[] | null };
 }
@@ -131,6 +139,8 @@ export function rows(r: NResult): Row[] {
   out.push(['burst: peak server RSS (MiB)', f.burst.peakRssMiB, b?.burst.peakRssMiB ?? null, ratio(f.burst.peakRssMiB, b?.burst.peakRssMiB), `< 400 MiB: ${verdict(f.burst.peakRssMiB < 400)}`]);
   out.push(['burst: flash posted last, median burst alerts before it', f.burst.flashRankMedian ?? '', '', '', `< ${f.burst.alerts - 1} when a backlog forms`]);
   out.push(['idle: server RSS with readers (MiB)', f.idle.rssMiB, b?.idle.rssMiB ?? null, ratio(f.idle.rssMiB, b?.idle.rssMiB), '']);
+  out.push(['idle: RSS per server process (MiB)', processRss(f.idle.processes), b ? processRss(b.idle.processes) : null, '', '']);
+  out.push(['idle: open files per server process (≈ readers held)', processFiles(f.idle.processes), b ? processFiles(b.idle.processes) : null, '', '']);
   out.push(['idle: bytes per connection', f.idle.bytesPerConnection, b?.idle.bytesPerConnection ?? null, ratio(f.idle.bytesPerConnection, b?.idle.bytesPerConnection), `≤ 8192: ${verdict(f.idle.bytesPerConnection <= 8192)}`]);
   out.push(['idle: bytes per connection, second half only (marginal)', f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection ?? null, ratio(f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection), '']);
   out.push(['readers connected (failed) / connect seconds', `${f.readers} (${f.readersFailed}) / ${f.connectSeconds}`, b ? `${b.readers} (${b.readersFailed}) / ${b.connectSeconds}` : null, '', '']);
@@ -140,6 +150,7 @@ export function rows(r: NResult): Row[] {
     out.push(['ingest: p50 / p99 / max (ms)', `${i.p50Ms} / ${i.p99Ms} / ${i.maxMs}`, '', '', '']);
     out.push(['ingest: appended to the feed/s; non-2xx; errors', `${i.sentPerSecond}; ${i.non2xx}; ${i.errors}`, '', '', '']);
   }
+  if (f.kill) out.push(...killRows(f.kill));
   const a = r.acceptFloor;
   if (a) {
     const acceptRatio = (f.spaced.acceptedMedianMs ?? NaN) / a.spaced.acceptedMedianMs;
@@ -156,6 +167,43 @@ export function rows(r: NResult): Row[] {
   return out;
 }
 
+function processRss(ps: ProcessFigures[] | undefined): string {
+  if (!ps) return '';
+  const total = round(ps.reduce((s, p) => s + p.rssMiB, 0), 1);
+  const primary = ps.find((p) => p.role === 'primary');
+  const workers = ps.filter((p) => p.role !== 'primary').map((p) => p.rssMiB);
+  if (!primary) return `${workers.join(', ')}`;
+  return `primary ${primary.rssMiB}; workers ${workers.join(', ')}; total ${total}`;
+}
+
+function processFiles(ps: ProcessFigures[] | undefined): string {
+  return ps ? ps.filter((p) => p.role !== 'primary').map((p) => p.openFiles).join(', ') : '';
+}
+
+function ms(x: number | null): string {
+  return x === null ? '–' : String(x);
+}
+
+function killRows(k: KillResult): Row[] {
+  const lat = (l: KillResult['before']) => `${ms(l.lastReaderMaxMs)} / ${ms(l.p99Ms)} (${l.alerts} alerts)`;
+  const replacement = k.replacementListeningMs === null ? 'none' : `listening ${round(k.replacementListeningMs / 1000, 2)} s after the kill, ${processFiles(k.processesAfter.filter((p) => p.pid === k.replacementPid)) || '?'} open files at the end`;
+  const none = k.lost === 0 && k.duplicates === 0 && k.resyncs === 0 && k.gaveUp === 0;
+  return [
+    ['gateway killed: readers dropped (of all readers)', `${k.readersDropped} (of ${k.readers})`, '', '', ''],
+    ['  kill → last drop seen by a reader (ms); per reader, drop → welcomed back p50 / p99 / max (ms)', `${ms(k.lastDropMs)}; ${k.outageMs ? `${k.outageMs.p50} / ${k.outageMs.p99} / ${k.outageMs.max}` : '–'}`, '', '', ''],
+    ['  kill → every dropped reader back, welcomed with its since (s)', k.reconnectedMs === null ? 'not all' : round(k.reconnectedMs / 1000, 2), '', '', ''],
+    ['  kill → every dropped reader caught up (s)', k.caughtUpMs === null ? 'not all' : round(k.caughtUpMs / 1000, 2), '', '', ''],
+    ['  reconnect attempts; resyncs; gave up', `${k.reconnectAttempts}; ${k.resyncs}; ${k.gaveUp}`, '', '', ''],
+    ['  replacement process started by the cluster primary', replacement, '', '', ''],
+    ['  open files per worker after the storm', processFiles(k.processesAfter), '', '', ''],
+    ['  alerts lost / duplicated, every reader × every alert (before, during, after)', `${k.lost} / ${k.duplicates} of ${k.deliveries + k.lost}`, '', '', `0: ${verdict(none)}`],
+    ['  before the kill: last reader, worst alert / p99 (ms)', lat(k.before), '', '', ''],
+    ['  storm (kill → all caught up): last reader, worst alert / p99 (ms)', lat(k.storm), '', '', ''],
+    ['  storm, readers never dropped: last reader, worst alert / p99 (ms)', lat(k.stormUndropped), '', '', ''],
+    ['  after the storm: last reader, worst alert / p99 (ms)', lat(k.after), '', '', ''],
+  ];
+}
+
 export function renderTable(run: RunResult): string {
   const parts: string[] = [];
   for (const r of run.results) {
@@ -166,6 +214,7 @@ export function renderTable(run: RunResult): string {
       '| --- | ---: | ---: | ---: | --- |',
       ...rows(r).map((row) => `| ${row.map((c) => (c === null ? '' : String(c))).join(' | ')} |`),
       '',
+      ...(r.floorSkipped ? [`The floor was ${r.floorSkipped}.`, ''] : []),
     );
   }
   parts.push(`Machine: ${run.machine.cpus} × ${run.machine.cpuModel}, ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; load average at start ${run.machine.loadAverage.join(' ')}.`);
