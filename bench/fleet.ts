@@ -55,7 +55,7 @@ export class ReaderFleet {
     let base = o.firstReader ?? 0;
     // Handshakes are slower when many processes open at once; the limit grows with the share of each.
     const perProc = Math.ceil(n / procCount);
-    const timeoutMs = Math.max(150_000, perProc * 30);
+    const timeoutMs = Math.max(150_000, perProc * 60);
     for (let i = 0; i < procCount; i++) {
       const count = Math.floor(n / procCount) + (i < n % procCount ? 1 : 0);
       const p = forkModule(path.join(__dirname, 'readers.js'), []);
@@ -78,7 +78,8 @@ export class ReaderFleet {
     };
   }
 
-  private ask<T>(cmd: ToReaders, ev: string, timeoutMs = 30_000): Promise<T[]> {
+  // Reader processes answer between socket events: under a reconnect storm that can take a while.
+  private ask<T>(cmd: ToReaders, ev: string, timeoutMs = 60_000): Promise<T[]> {
     return Promise.all(
       this.procs.map((p) => {
         const answer = nextMessage(p, (m: { ev: string }) => (m.ev === ev ? (m as T) : undefined), timeoutMs, `readers ${cmd.cmd}`);
@@ -100,7 +101,7 @@ export class ReaderFleet {
   }
 
   collect(): Promise<Collected[]> {
-    return this.ask<Collected>({ cmd: 'collect' }, 'collected', 60_000);
+    return this.ask<Collected>({ cmd: 'collect' }, 'collected', 120_000);
   }
 
   async close(): Promise<void> {

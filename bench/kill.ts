@@ -34,7 +34,13 @@ export interface AlertLatency {
 }
 
 export interface KillResult {
+  /** Between alert posts, ms. */
+  spacingMs: number;
   killedPid: number;
+  /** Drops seen by readers (one reader may drop more than once), per second after the kill. */
+  dropsPerSecond: number[];
+  /** Closes seen by readers over the whole run, by close code. */
+  closeCodes: Record<string, number>;
   /** Readers whose connection dropped: those of the killed process. */
   readersDropped: number;
   readers: number;
@@ -123,8 +129,21 @@ export async function killPhase(target: Target, fleet: ReaderFleet, readers: num
   const processesAfter = gatewayProcesses(target.pid);
   const fresh = workerPids(target.pid).filter((pid) => !workers.includes(pid));
   const listened = target.listenedAt.find((t) => t > killAt);
+  const dropsPerSecond: number[] = [];
+  for (const c of collected) {
+    for (const t of c.dropTimes) {
+      const sec = Math.max(0, Math.floor((t - killAt) / 1000));
+      while (dropsPerSecond.length <= sec) dropsPerSecond.push(0);
+      dropsPerSecond[sec]!++;
+    }
+  }
+  const closeCodes: Record<string, number> = {};
+  for (const c of collected) for (const [code, n] of Object.entries(c.closeCodes)) closeCodes[code] = (closeCodes[code] ?? 0) + n;
   return {
+    spacingMs: o.spacingMs,
     killedPid: victim,
+    dropsPerSecond,
+    closeCodes,
     readers,
     ...analyse(collected, t0.slice(0, posted), capacity, killAt),
     replacementListeningMs: listened === undefined ? null : round(listened - killAt, 0),

@@ -48,3 +48,61 @@ export function workerPids(pid: number): number[] {
   const [root, ...kids] = treeOf(pid);
   return kids.length ? kids : [root!];
 }
+
+/** Clock ticks per second in /proc (USER_HZ): 100 on Linux. */
+const TICKS = 100;
+
+/** CPU seconds (user + system) used by these processes so far; a process gone counts 0. */
+export function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command (which may hold spaces), from its closing parenthesis: utime is the 12th, stime the 13th.
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / TICKS;
+}
+
+/** CPU seconds the whole machine has spent busy (every core, every process, interrupts included). */
+export function machineBusySeconds(): number {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: all but idle and iowait.
+    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Where the CPU went between two moments: the server's processes, the readers', and everything else on the machine. */
+export class CpuSplit {
+  private readonly start: { server: number; readers: number; machine: number; at: number };
+  constructor(
+    private readonly serverPids: () => number[],
+    private readonly readerPids: number[],
+  ) {
+    this.start = this.now();
+  }
+
+  private now() {
+    return { server: cpuSeconds(this.serverPids()), readers: cpuSeconds(this.readerPids), machine: machineBusySeconds(), at: Date.now() };
+  }
+
+  /** CPU seconds of each since construction, and the wall-clock seconds. */
+  stop(): { serverSeconds: number; readerSeconds: number; otherSeconds: number; wallSeconds: number } {
+    const end = this.now();
+    const server = end.server - this.start.server;
+    const readers = end.readers - this.start.readers;
+    return {
+      serverSeconds: round(server, 2),
+      readerSeconds: round(readers, 2),
+      otherSeconds: round(Math.max(0, end.machine - this.start.machine - server - readers), 2),
+      wallSeconds: round((end.at - this.start.at) / 1000, 2),
+    };
+  }
+}

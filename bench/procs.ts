@@ -46,9 +46,10 @@ export function forkModule(modulePath: string, args: string[], env: NodeJS.Proce
 
 /**
  * Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker).
- * `onListening` hears every such line with its time, later ones too (a cluster's replacement workers).
+ * `onListening` hears every such line with its time, later ones too (a cluster's replacement workers);
+ * `logTo` gets every line of its log.
  */
-export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000, onListening?: (at: number) => void): Promise<ChildProcess> {
+export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000, onListening?: (at: number) => void, logTo?: NodeJS.WritableStream): Promise<ChildProcess> {
   const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => {
@@ -58,6 +59,7 @@ export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: 
   let seen = 0;
   let heard: (() => void) | undefined;
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    logTo?.write(line + '\n');
     if (!line.includes('"flashwire listening"')) return;
     onListening?.(now());
     if (++seen === listeners) heard?.();

@@ -69,6 +69,10 @@ export interface Collected {
   reopenedAt: Float64Array;
   /** Connection attempts made to get back. */
   reconnectAttempts: number;
+  /** Every drop of the phase, in order. */
+  dropTimes: number[];
+  /** Closes of open connections by close code, since the process started. */
+  closeCodes: Record<number, number>;
   resyncs: number;
   gaveUp: number;
 }
@@ -108,6 +112,10 @@ let reopens = 0;
 let reconnectAttempts = 0;
 let resyncs = 0;
 let gaveUp = 0;
+/** Closes of open connections by close code, since the process started. */
+const closeCodes: Record<number, number> = {};
+/** When each drop of the phase happened (a reader may drop more than once). */
+let dropTimes: number[] = [];
 
 const clock = () => performance.timeOrigin + performance.now();
 
@@ -211,9 +219,11 @@ function connect(slot: Slot, timeoutMs: number): Promise<void> {
       if (!open) reject(err);
     });
     ws.on('message', (data) => onMessage(slot, data as Buffer));
-    ws.once('close', () => {
+    ws.once('close', (code: number) => {
       if (!open) return reject(new Error('closed before open'));
       closed++;
+      closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+      if (opening?.resume && !exiting) dropTimes.push(clock());
       if (opening?.resume && !exiting && slot.ws === ws) dropped(slot);
     });
   });
@@ -242,8 +252,9 @@ async function reconnect(slot: Slot): Promise<void> {
   if (exiting) return;
   reconnectAttempts++;
   try {
-    // Back once welcomed (noteCursor): the resume is planned by then.
-    await connect(slot, 20_000);
+    // Back once welcomed (noteCursor): the resume is planned by then. The clients set no handshake
+    // limit of their own (the system's connect timeout applies); a long one keeps a storm from repeating itself.
+    await connect(slot, 60_000);
   } catch {
     slot.ws?.terminate();
     slot.ws = undefined;
@@ -303,6 +314,7 @@ process.on('message', (m: ToReaders) => {
       for (const s of slots) if (s) s.got = 0;
       received = duplicates = first = last = 0;
       drops = reopens = reconnectAttempts = resyncs = gaveUp = 0;
+      dropTimes = [];
       flashRanks = [];
       send(progress());
       return;
@@ -310,7 +322,7 @@ process.on('message', (m: ToReaders) => {
       send(progress());
       return;
     case 'collect':
-      send({ ev: 'collected', phase, times, appendedAt, readers: slots.length, received, duplicates, first, last, flashRanks, closed, droppedAt, reopenedAt, reconnectAttempts, resyncs, gaveUp });
+      send({ ev: 'collected', phase, times, appendedAt, readers: slots.length, received, duplicates, first, last, flashRanks, closed, droppedAt, reopenedAt, reconnectAttempts, dropTimes, closeCodes, resyncs, gaveUp });
       return;
     case 'exit':
       exiting = true;

@@ -35,6 +35,8 @@ export interface PhaseResult {
     lost: number;
     duplicates: number;
     timeouts: number;
+    /** CPU seconds over the spaced phase: the server's processes, the readers', the rest of the machine (absent from older runs). */
+    cpu?: { serverSeconds: number; readerSeconds: number; otherSeconds: number; wallSeconds: number };
   };
   burst: {
     alerts: number;
@@ -55,6 +57,8 @@ export interface PhaseResult {
   };
   /** A gateway process killed under load (--kill-gateway; Flashwire only). */
   kill?: KillResult;
+  /** Why the kill phase gave no result. */
+  killError?: string;
 }
 
 /** POSTs from autocannon for a fixed time: what was accepted and how fast it was answered. */
@@ -132,6 +136,7 @@ export function rows(r: NResult): Row[] {
   out.push(['latency p50 (ms)', f.spaced.p50Ms, b?.spaced.p50Ms ?? null, ratio(f.spaced.p50Ms, b?.spaced.p50Ms), '']);
   out.push(['latency p99 (ms)', f.spaced.p99Ms, b?.spaced.p99Ms ?? null, ratio(f.spaced.p99Ms, b?.spaced.p99Ms), b ? `≤ 1.2× floor: ${verdict(p99Ratio <= 1.2)}` : '']);
   out.push(['latency max (ms)', f.spaced.maxMs, b?.spaced.maxMs ?? null, ratio(f.spaced.maxMs, b?.spaced.maxMs), '']);
+  out.push(['spaced: CPU per delivery, server / readers / rest of the machine (µs)', cpuPerDelivery(f), b ? cpuPerDelivery(b) : null, '', '']);
   out.push(['spaced alerts lost / duplicated', `${f.spaced.lost} / ${f.spaced.duplicates}`, b ? `${b.spaced.lost} / ${b.spaced.duplicates}` : null, '', `0: ${verdict(f.spaced.lost === 0 && f.spaced.duplicates === 0)}`]);
   out.push([`burst of ${f.burst.alerts}: deliveries/s (first send → last delivery)`, f.burst.deliveriesPerSecond, b?.burst.deliveriesPerSecond ?? null, ratio(f.burst.deliveriesPerSecond, b?.burst.deliveriesPerSecond), b ? `≥ 1.5× floor: ${verdict(burstRatio >= 1.5)}` : '']);
   out.push(['burst: seconds to last delivery', f.burst.seconds, b?.burst.seconds ?? null, ratio(f.burst.seconds, b?.burst.seconds), '']);
@@ -151,6 +156,7 @@ export function rows(r: NResult): Row[] {
     out.push(['ingest: appended to the feed/s; non-2xx; errors', `${i.sentPerSecond}; ${i.non2xx}; ${i.errors}`, '', '', '']);
   }
   if (f.kill) out.push(...killRows(f.kill));
+  if (f.killError) out.push(['gateway killed: no result', f.killError, '', '', '']);
   const a = r.acceptFloor;
   if (a) {
     const acceptRatio = (f.spaced.acceptedMedianMs ?? NaN) / a.spaced.acceptedMedianMs;
@@ -165,6 +171,14 @@ export function rows(r: NResult): Row[] {
     }
   }
   return out;
+}
+
+function cpuPerDelivery(p: PhaseResult): string {
+  const c = p.spaced.cpu;
+  if (!c) return '';
+  const n = p.readers * p.spaced.alerts - p.spaced.lost;
+  const us = (s: number) => Math.round((s * 1e6) / Math.max(1, n));
+  return `${us(c.serverSeconds)} / ${us(c.readerSeconds)} / ${us(c.otherSeconds)}`;
 }
 
 function processRss(ps: ProcessFigures[] | undefined): string {
@@ -189,11 +203,12 @@ function killRows(k: KillResult): Row[] {
   const replacement = k.replacementListeningMs === null ? 'none' : `listening ${round(k.replacementListeningMs / 1000, 2)} s after the kill, ${processFiles(k.processesAfter.filter((p) => p.pid === k.replacementPid)) || '?'} open files at the end`;
   const none = k.lost === 0 && k.duplicates === 0 && k.resyncs === 0 && k.gaveUp === 0;
   return [
-    ['gateway killed: readers dropped (of all readers)', `${k.readersDropped} (of ${k.readers})`, '', '', ''],
+    ['gateway killed: readers dropped (of all readers); alerts every (s)', `${k.readersDropped} (of ${k.readers}); ${round(k.spacingMs / 1000, 1)}`, '', '', ''],
     ['  kill → last drop seen by a reader (ms); per reader, drop → welcomed back p50 / p99 / max (ms)', `${ms(k.lastDropMs)}; ${k.outageMs ? `${k.outageMs.p50} / ${k.outageMs.p99} / ${k.outageMs.max}` : '–'}`, '', '', ''],
     ['  kill → every dropped reader back, welcomed with its since (s)', k.reconnectedMs === null ? 'not all' : round(k.reconnectedMs / 1000, 2), '', '', ''],
     ['  kill → every dropped reader caught up (s)', k.caughtUpMs === null ? 'not all' : round(k.caughtUpMs / 1000, 2), '', '', ''],
     ['  reconnect attempts; resyncs; gave up', `${k.reconnectAttempts}; ${k.resyncs}; ${k.gaveUp}`, '', '', ''],
+    ['  drops seen by readers, per second after the kill', k.dropsPerSecond.join(', '), '', '', ''],
     ['  replacement process started by the cluster primary', replacement, '', '', ''],
     ['  open files per worker after the storm', processFiles(k.processesAfter), '', '', ''],
     ['  alerts lost / duplicated, every reader × every alert (before, during, after)', `${k.lost} / ${k.duplicates} of ${k.deliveries + k.lost}`, '', '', `0: ${verdict(none)}`],

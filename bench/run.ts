@@ -22,12 +22,12 @@ import IORedis from 'ioredis';
 import WebSocket from 'ws';
 import { freePort } from '../test/helpers/ports';
 import { startRedis } from '../test/helpers/redis';
-import { rssSampler, treeRss } from '../test/helpers/rss';
+import { rssSampler, treeOf, treeRss } from '../test/helpers/rss';
 import { startAcceptFloor, type AcceptFloor } from './accept-bench';
 import { drawLatencyChart } from './chart';
 import { ReaderFleet, waitUntil, type Target } from './fleet';
 import { killPhase } from './kill';
-import { gatewayProcesses, openFileLimit } from './proc-stats';
+import { CpuSplit, gatewayProcesses, openFileLimit } from './proc-stats';
 import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
 import type { Phase } from './readers';
 import { runPushBench } from './push';
@@ -38,6 +38,7 @@ import { webhookBench, type WebhookBenchResult } from './webhooks';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN_JS = path.join(ROOT, 'dist/server/main.js');
+const RESULTS = path.join(ROOT, 'bench/results');
 const PUBLISH_KEY = 'bench-publish-key-0123456789abcdef';
 
 interface Options {
@@ -63,12 +64,12 @@ interface Options {
   webhooks: number[] | undefined;
   /** After the burst, SIGKILL one gateway process while alerts flow; its readers resume elsewhere. */
   killGateway: boolean;
-  /** Between alerts in the kill phase, ms. */
+  /** Between alerts in the kill phase, ms; 0: twice the spaced alerts' median time to the last reader (at least 1 s). */
   killSpacingMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 1000 };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -101,7 +102,7 @@ function parseArgs(argv: string[]): Options {
       case '--kill-gateway': o.killGateway = true; break;
       case '--kill-spacing-ms': o.killSpacingMs = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--kill-gateway [--kill-spacing-ms 1000]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
         process.stdout.write('       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
@@ -111,7 +112,7 @@ function parseArgs(argv: string[]): Options {
   if (o.webhooks && o.webhooks.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--webhooks needs whole numbers');
   if (o.topics < 1 || o.topics > 100) throw new Error('--topics must be 1..100 (FLASHWIRE_MAX_TOPICS_PER_CONNECTION)');
   if (o.killGateway && o.gateways < 2) throw new Error('--kill-gateway needs --gateways 2 or more');
-  if (o.killSpacingMs < 50) throw new Error('--kill-spacing-ms must be 50 or more');
+  if (o.killSpacingMs !== 0 && o.killSpacingMs < 50) throw new Error('--kill-spacing-ms must be 50 or more');
   return o;
 }
 
@@ -156,6 +157,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
 
     // Spaced alerts: the next is sent once every reader has the last (or 10 s passed).
     await fleet.phase('s', o.alerts, -1);
+    const cpu = new CpuSplit(() => treeOf(target.pid), fleet.procs.map((p) => p.pid!));
     const t0: number[] = [];
     let spacedTimeouts = 0;
     for (let k = 0; k < o.alerts; k++) {
@@ -168,6 +170,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         await sleep(o.spacingMs);
       }
     }
+    const spacedCpu = cpu.stop();
     const spaced = await fleet.collect();
     const lat: number[] = [];
     const lastReader: number[] = [];
@@ -226,7 +229,6 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
     const lastRx = Math.max(...burst.map((c) => c.last));
     const ranks = burst.flatMap((c) => c.flashRanks);
     const closed = (await fleet.progress()).closed;
-    const kill = target.name === 'flashwire' && o.killGateway ? await killPhase(target, fleet, open, { spacingMs: o.killSpacingMs, before: 5, after: 5, stormLimitMs: 90_000 }, log) : undefined;
     const result: PhaseResult & { latencies: Float64Array } = {
       readers: open,
       readersFailed: failed,
@@ -252,6 +254,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         lost: spacedLost,
         duplicates: spacedDup,
         timeouts: spacedTimeouts,
+        cpu: spacedCpu,
       },
       burst: {
         alerts: o.burst,
@@ -268,10 +271,21 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         readersClosedByServer: closed,
       },
       latencies: s,
-      ...(kill ? { kill } : {}),
     };
-    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} ms; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
-    if (kill) log(`${target.name}: gateway killed: ${kill.readersDropped} readers dropped, back in ${kill.reconnectedMs} ms, caught up in ${kill.caughtUpMs} ms; lost ${kill.lost} duplicated ${kill.duplicates}; storm last reader ${kill.storm.lastReaderMaxMs} ms p99 ${kill.storm.p99Ms} ms (before: ${kill.before.lastReaderMaxMs} / ${kill.before.p99Ms} ms)`);
+    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} (worst ${result.spaced.lastReaderMaxMs}) ms, lost ${result.spaced.lost}; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
+    if (target.name !== 'flashwire' || !o.killGateway) return result;
+    // Alerts in the kill phase come at a pace the readers' machine keeps up with when nothing is killed: twice the time one takes to reach every reader.
+    const spacingMs = o.killSpacingMs || Math.max(1000, Math.ceil((2 * result.spaced.lastReaderMedianMs) / 100) * 100);
+    try {
+      result.kill = await killPhase(target, fleet, open, { spacingMs, before: 5, after: 5, stormLimitMs: 120_000 }, log);
+    } catch (err) {
+      // What was measured before the kill still counts.
+      log(`${target.name}: kill phase failed: ${(err as Error).message}`);
+      result.killError = (err as Error).message;
+      return result;
+    }
+    const kill = result.kill;
+    log(`${target.name}: gateway killed: ${kill.readersDropped} readers dropped, back in ${kill.reconnectedMs} ms, caught up in ${kill.caughtUpMs} ms; lost ${kill.lost} duplicated ${kill.duplicates}; storm last reader ${kill.storm.lastReaderMaxMs} ms p99 ${kill.storm.p99Ms} ms (before: ${kill.before.lastReaderMaxMs} / ${kill.before.p99Ms} ms)`);
     return result;
   } finally {
     await fleet.close();
@@ -286,7 +300,7 @@ function alertBody(phase: Phase | 'i', k: number, priority: string, topics: stri
   return JSON.stringify({ headline: `fwb:${phase}:${k} ${FIXTURE.headline}`, summary: FIXTURE.summary, url: FIXTURE.url, topics, priority });
 }
 
-async function startFlashwire(redisUrl: string, o: Options, prefix: string): Promise<{ target: Target; apiUrl: string; stopAll(): Promise<void> }> {
+async function startFlashwire(redisUrl: string, o: Options, prefix: string, logFile: string): Promise<{ target: Target; apiUrl: string; stopAll(): Promise<void> }> {
   const apiPort = await freePort();
   const gwPort = await freePort();
   const common = {
@@ -304,7 +318,10 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string): Pro
   await waitHttpOk(`${apiUrl}/readyz`);
   // The gateway logs at info: it logs only its lifecycle, and "listening" tells us each process is up.
   const listenedAt: number[] = [];
-  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs, 60_000, (at) => listenedAt.push(at));
+  // Its log (lifecycle, one line per alert and process, readers cut off) is kept beside the results.
+  const logTo = fs.createWriteStream(logFile);
+  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs, 60_000, (at) => listenedAt.push(at), logTo);
+  gw.once('exit', () => logTo.end());
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` };
   const topics = alertTopics(o.topics);
   const target: Target = {
@@ -500,7 +517,8 @@ async function main(): Promise<void> {
       const fit = openFilesFit(n, procCount, o);
       if (fit.floorSkipped && o.floor) log(`floor: ${fit.floorSkipped}`);
       const prefix = `b${Date.now().toString(36)}`;
-      const fw = await startFlashwire(redisUrl, o, prefix);
+      fs.mkdirSync(RESULTS, { recursive: true });
+      const fw = await startFlashwire(redisUrl, o, prefix, path.join(RESULTS, `${stamp}-gateway-${n}.log`));
       let flashwire: Awaited<ReturnType<typeof measure>>;
       let frame: string;
       let ingestResult: NResult['ingest'] | null = null;
