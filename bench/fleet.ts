@@ -39,6 +39,8 @@ export interface OpenOptions {
   firstReader?: number;
   /** Readers reconnect with `since` when dropped, as the clients do. */
   resume?: boolean;
+  /** Node flags for the reader processes, e.g. `--cpu-prof --cpu-prof-dir=DIR`. */
+  nodeArgs?: string[];
 }
 
 export class ReaderFleet {
@@ -58,7 +60,7 @@ export class ReaderFleet {
     const timeoutMs = Math.max(150_000, perProc * 60);
     for (let i = 0; i < procCount; i++) {
       const count = Math.floor(n / procCount) + (i < n % procCount ? 1 : 0);
-      const p = forkModule(path.join(__dirname, 'readers.js'), []);
+      const p = forkModule(path.join(__dirname, 'readers.js'), [], process.env, o.nodeArgs);
       procs.push(p);
       counts.push(count);
       const firstIndex = base;

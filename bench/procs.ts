@@ -40,8 +40,8 @@ export function now(): number {
 }
 
 /** Forks a Node module with an IPC channel that can carry typed arrays. */
-export function forkModule(modulePath: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return track(fork(modulePath, args, { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+export function forkModule(modulePath: string, args: string[], env: NodeJS.ProcessEnv = process.env, execArgv: string[] = process.execArgv): ChildProcess {
+  return track(fork(modulePath, args, { env, execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
 /**

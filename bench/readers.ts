@@ -25,7 +25,8 @@ const RESYNC_BYTES = Buffer.from('"type":"resync"');
 /** A reader that cannot get back in this many tries gives up (and is counted). */
 const MAX_RECONNECT_ATTEMPTS = 12;
 
-export type Phase = 's' | 'b' | 'k';
+/** Warm-up, spaced, burst, kill. */
+export type Phase = 'w' | 's' | 'b' | 'k';
 
 export type ToReaders =
   | { cmd: 'open'; urlBase: string; topics: number; firstIndex: number; count: number; localAddress: string; inFlight: number; timeoutMs: number; resume: boolean }
@@ -73,6 +74,8 @@ export interface Collected {
   dropTimes: number[];
   /** Closes of open connections by close code, since the process started. */
   closeCodes: Record<number, number>;
+  /** When this process saw each server heartbeat begin, since it started. */
+  heartbeats: number[];
   resyncs: number;
   gaveUp: number;
 }
@@ -198,6 +201,13 @@ function noteCursor(slot: Slot, data: Buffer, t: number): void {
   }
 }
 
+/** When this process saw each server heartbeat begin (the first ping after a quiet spell). */
+const heartbeats: number[] = [];
+function onPing(): void {
+  const t = clock();
+  if (t - (heartbeats[heartbeats.length - 1] ?? 0) > 5000) heartbeats.push(t);
+}
+
 function urlOf(slot: Slot): string {
   const o = opening!;
   const base = `${o.urlBase}topics=${readerTopics(o.firstIndex + slot.index, o.topics)}`;
@@ -219,6 +229,7 @@ function connect(slot: Slot, timeoutMs: number): Promise<void> {
       if (!open) reject(err);
     });
     ws.on('message', (data) => onMessage(slot, data as Buffer));
+    ws.on('ping', onPing);
     ws.once('close', (code: number) => {
       if (!open) return reject(new Error('closed before open'));
       closed++;
@@ -322,7 +333,7 @@ process.on('message', (m: ToReaders) => {
       send(progress());
       return;
     case 'collect':
-      send({ ev: 'collected', phase, times, appendedAt, readers: slots.length, received, duplicates, first, last, flashRanks, closed, droppedAt, reopenedAt, reconnectAttempts, dropTimes, closeCodes, resyncs, gaveUp });
+      send({ ev: 'collected', phase, times, appendedAt, readers: slots.length, received, duplicates, first, last, flashRanks, closed, droppedAt, reopenedAt, reconnectAttempts, dropTimes, closeCodes, heartbeats, resyncs, gaveUp });
       return;
     case 'exit':
       exiting = true;

@@ -26,6 +26,13 @@ export interface PhaseResult {
     /** Time until the last reader had an alert: median and max over the spaced alerts. */
     lastReaderMedianMs: number;
     lastReaderMaxMs: number;
+    /** Each alert's time to its last reader, and when it was sent (ms since the epoch), in order (absent from older runs). */
+    lastReaderPerAlertMs?: number[];
+    sentAt?: number[];
+    /** When the readers saw the server's heartbeats begin (ms since the epoch, to the second), which cost a fan-out's worth of pings. */
+    heartbeatsAt?: number[];
+    /** Warm-up alerts, sent first on the fresh connections: time to the last reader of each (absent from older runs). */
+    warmupLastReaderMs?: number[];
     /** Flashwire: from the feed append (the eventId's ms) to the last reader, median over alerts. */
     appendToLastReaderMedianMs: number | null;
     /** Flashwire: how long POST /v1/alerts took to answer 202, median. */
@@ -131,6 +138,7 @@ export function rows(r: NResult): Row[] {
   const burstRatio = b ? f.burst.deliveriesPerSecond / b.burst.deliveriesPerSecond : NaN;
   out.push(['time to last reader, median of alerts (ms)', f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs), b ? `≤ 1.2× floor: ${verdict(lrRatio <= 1.2)}` : '']);
   out.push(['time to last reader, worst alert (ms)', f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs ?? null, ratio(f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs), '']);
+  if (f.spaced.warmupLastReaderMs?.length) out.push(['  warm-up alerts before them, first on fresh connections: time to last reader (ms)', f.spaced.warmupLastReaderMs.join(', '), b?.spaced.warmupLastReaderMs?.join(', ') ?? null, '', '']);
   out.push(['  of which: POST answered 202 (ms, median)', f.spaced.acceptedMedianMs ?? '', '', '', '']);
   out.push(['  of which: feed append → last reader (ms, median; floor: PUBLISH → last)', f.spaced.appendToLastReaderMedianMs ?? '', b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.appendToLastReaderMedianMs, b?.spaced.lastReaderMedianMs), '']);
   out.push(['latency p50 (ms)', f.spaced.p50Ms, b?.spaced.p50Ms ?? null, ratio(f.spaced.p50Ms, b?.spaced.p50Ms), '']);

@@ -57,6 +57,10 @@ interface Options {
   docs: boolean;
   /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   gatewayNodeArgs: string[];
+  /** Alerts sent before the spaced ones and reported apart: the first on fresh connections cost more. */
+  warmupAlerts: number;
+  /** Extra node flags for the reader processes. */
+  readerNodeArgs: string[];
   /** Web Push mode: this many subscriptions at a local push-service stand-in (0: off). */
   push: number;
   pushConcurrency: number;
@@ -69,7 +73,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], readerNodeArgs: [], warmupAlerts: 2, push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -86,6 +90,7 @@ function parseArgs(argv: string[]): Options {
       case '--readers': o.readers = v().split(',').map(Number); break;
       case '--alerts': o.alerts = n(); break;
       case '--burst': o.burst = n(); break;
+      case '--warmup-alerts': o.warmupAlerts = n(); break;
       case '--gateways': o.gateways = n(); break;
       case '--client-procs': o.clientProcs = n(); break;
       case '--topics': o.topics = n(); break;
@@ -97,12 +102,13 @@ function parseArgs(argv: string[]): Options {
       case '--docs': o.docs = true; break;
       case '--webhooks': o.webhooks = v().split(',').map(Number); break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
+      case '--reader-node-args': o.readerNodeArgs = v().split(' ').filter(Boolean); break;
       case '--push': o.push = n(); break;
       case '--push-concurrency': o.pushConcurrency = n(); break;
       case '--kill-gateway': o.killGateway = true; break;
       case '--kill-spacing-ms': o.killSpacingMs = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--warmup-alerts 2] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--reader-node-args "..."] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
         process.stdout.write('       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
@@ -137,10 +143,10 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
   const procHalf = Math.max(1, Math.floor(procCount / 2));
   // Readers resume with `since` when dropped only where a gateway is to be killed: elsewhere a drop is a finding.
   const resume = target.name === 'flashwire' && o.killGateway;
-  const a = await ReaderFleet.open(target, half, procHalf, { topics: o.topics, resume });
+  const a = await ReaderFleet.open(target, half, procHalf, { topics: o.topics, resume, nodeArgs: o.readerNodeArgs });
   await sleep(3000);
   const rssHalf = treeRss(target.pid);
-  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, { topics: o.topics, firstReader: half, resume });
+  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, { topics: o.topics, firstReader: half, resume, nodeArgs: o.readerNodeArgs });
   const fleet = new ReaderFleet([...a.fleet.procs, ...b.fleet.procs], [...a.fleet.counts, ...b.fleet.counts]);
   const seconds = a.seconds + b.seconds;
   const open = a.open + b.open;
@@ -154,6 +160,26 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
     log(`${target.name}: ${open} readers open in ${round(seconds)} s; RSS ${mib(rssBefore)} -> ${mib(rssIdle)} MiB (${processes.map((p) => `${p.role} ${p.rssMiB} MiB, ${p.openFiles} files`).join('; ')})`);
     // Polling costs the readers CPU while they receive; at large N a coarser poll only paces the next alert.
     const pollMs = Math.max(20, Math.round(n / 1000));
+
+    // The first alerts on fresh connections cost more (at 50,000 readers, up to twice the time to the last
+    // reader): they are sent first, and reported apart from the spaced alerts, which are the steady state.
+    const warmup: number[] = [];
+    if (o.warmupAlerts > 0) {
+      await fleet.phase('w', o.warmupAlerts, -1);
+      const w0: number[] = [];
+      for (let k = 0; k < o.warmupAlerts; k++) {
+        w0[k] = await target.send('w', k, 'urgent');
+        await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
+        await sleep(o.spacingMs);
+      }
+      const got = await fleet.collect();
+      for (let k = 0; k < o.warmupAlerts; k++) {
+        let max = 0;
+        for (const c of got) for (let r = 0; r < c.readers; r++) max = Math.max(max, (c.times[r * o.warmupAlerts + k] || Infinity) - w0[k]!);
+        warmup.push(round(max, 1));
+      }
+      log(`${target.name}: warm-up alerts, time to the last reader: ${warmup.join(', ')} ms`);
+    }
 
     // Spaced alerts: the next is sent once every reader has the last (or 10 s passed).
     await fleet.phase('s', o.alerts, -1);
@@ -248,6 +274,10 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         maxMs: round(pct(s, 100), 2),
         lastReaderMedianMs: round(median(lastReader), 2),
         lastReaderMaxMs: round(Math.max(...lastReader), 2),
+        lastReaderPerAlertMs: lastReader.map((x) => round(x, 1)),
+        sentAt: t0.map((t) => Math.round(t)),
+        warmupLastReaderMs: warmup,
+        heartbeatsAt: [...new Set(spaced.flatMap((c) => c.heartbeats.map((t) => Math.round(t / 1000) * 1000)))].sort((x, y) => x - y),
         appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
         acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
         firstReaderMedianMs: round(median(firstReader), 2),
