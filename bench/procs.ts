@@ -40,33 +40,41 @@ export function now(): number {
 }
 
 /** Forks a Node module with an IPC channel that can carry typed arrays. */
-export function forkModule(modulePath: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return track(fork(modulePath, args, { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+export function forkModule(modulePath: string, args: string[], env: NodeJS.ProcessEnv = process.env, execArgv: string[] = process.execArgv): ChildProcess {
+  return track(fork(modulePath, args, { env, execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 }
 
-/** Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker). */
-export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000): Promise<ChildProcess> {
+/**
+ * Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker).
+ * `onListening` hears every such line with its time, later ones too (a cluster's replacement workers);
+ * `logTo` gets every line of its log.
+ */
+export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000, onListening?: (at: number) => void, logTo?: NodeJS.WritableStream): Promise<ChildProcess> {
   const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += String(d);
     process.stderr.write(d);
   });
+  let seen = 0;
+  let heard: (() => void) | undefined;
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    logTo?.write(line + '\n');
+    if (!line.includes('"flashwire listening"')) return;
+    onListening?.(now());
+    if (++seen === listeners) heard?.();
+  });
   if (listeners === 0) return Promise.resolve(child);
   return new Promise((resolve, reject) => {
-    let seen = 0;
     const timer = setTimeout(() => reject(new Error(`service did not listen within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`service exited with ${code} before listening: ${stderr}`));
     });
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.includes('"flashwire listening"')) return;
-      if (++seen === listeners) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
+    heard = () => {
+      clearTimeout(timer);
+      resolve(child);
+    };
   });
 }
 

@@ -17,17 +17,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import IORedis from 'ioredis';
 import WebSocket from 'ws';
 import { freePort } from '../test/helpers/ports';
 import { startRedis } from '../test/helpers/redis';
-import { rssSampler, treeRss } from '../test/helpers/rss';
+import { rssSampler, treeOf, treeRss } from '../test/helpers/rss';
 import { startAcceptFloor, type AcceptFloor } from './accept-bench';
 import { drawLatencyChart } from './chart';
+import { ReaderFleet, waitUntil, type Target } from './fleet';
+import { killPhase } from './kill';
+import { CpuSplit, gatewayProcesses, openFileLimit } from './proc-stats';
 import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
-import type { Collected, Opened, Progress, ToReaders } from './readers';
+import type { Phase } from './readers';
 import { runPushBench } from './push';
 import { renderTable, type AcceptFloorResult, type IngestLoad, type NResult, type PhaseResult, type RunResult } from './report';
 import { median, pct, round, sorted } from './stats';
@@ -36,6 +38,7 @@ import { webhookBench, type WebhookBenchResult } from './webhooks';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MAIN_JS = path.join(ROOT, 'dist/server/main.js');
+const RESULTS = path.join(ROOT, 'bench/results');
 const PUBLISH_KEY = 'bench-publish-key-0123456789abcdef';
 
 interface Options {
@@ -54,15 +57,23 @@ interface Options {
   docs: boolean;
   /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   gatewayNodeArgs: string[];
+  /** Alerts sent before the spaced ones and reported apart: the first on fresh connections cost more. */
+  warmupAlerts: number;
+  /** Extra node flags for the reader processes. */
+  readerNodeArgs: string[];
   /** Web Push mode: this many subscriptions at a local push-service stand-in (0: off). */
   push: number;
   pushConcurrency: number;
   /** Webhook mode: endpoint counts to measure instead of readers. */
   webhooks: number[] | undefined;
+  /** After the burst, SIGKILL one gateway process while alerts flow; its readers resume elsewhere. */
+  killGateway: boolean;
+  /** Between alerts in the kill phase, ms; 0: twice the spaced alerts' median time to the last reader (at least 1 s). */
+  killSpacingMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], push: 0, pushConcurrency: 32, webhooks: undefined };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], readerNodeArgs: [], warmupAlerts: 2, push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -79,6 +90,7 @@ function parseArgs(argv: string[]): Options {
       case '--readers': o.readers = v().split(',').map(Number); break;
       case '--alerts': o.alerts = n(); break;
       case '--burst': o.burst = n(); break;
+      case '--warmup-alerts': o.warmupAlerts = n(); break;
       case '--gateways': o.gateways = n(); break;
       case '--client-procs': o.clientProcs = n(); break;
       case '--topics': o.topics = n(); break;
@@ -90,11 +102,14 @@ function parseArgs(argv: string[]): Options {
       case '--docs': o.docs = true; break;
       case '--webhooks': o.webhooks = v().split(',').map(Number); break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
+      case '--reader-node-args': o.readerNodeArgs = v().split(' ').filter(Boolean); break;
       case '--push': o.push = n(); break;
       case '--push-concurrency': o.pushConcurrency = n(); break;
+      case '--kill-gateway': o.killGateway = true; break;
+      case '--kill-spacing-ms': o.killSpacingMs = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"]\n       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--warmup-alerts 2] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--reader-node-args "..."] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
     }
@@ -102,6 +117,8 @@ function parseArgs(argv: string[]): Options {
   if (o.readers.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--readers needs whole numbers');
   if (o.webhooks && o.webhooks.some((r) => !Number.isInteger(r) || r < 1)) throw new Error('--webhooks needs whole numbers');
   if (o.topics < 1 || o.topics > 100) throw new Error('--topics must be 1..100 (FLASHWIRE_MAX_TOPICS_PER_CONNECTION)');
+  if (o.killGateway && o.gateways < 2) throw new Error('--kill-gateway needs --gateways 2 or more');
+  if (o.killSpacingMs !== 0 && o.killSpacingMs < 50) throw new Error('--kill-spacing-ms must be 50 or more');
   return o;
 }
 
@@ -112,100 +129,6 @@ const FIXTURE = {
     "NATO Secretary-General Jens Stoltenberg, on his first visit to Kyiv since Russia's invasion, declared that Ukraine's \"rightful place\" is in the alliance and pledged more support.",
   url: 'https://example.org/news/stoltenberg-ukraine-belongs-in-nato',
 };
-
-/** One system under test, seen by the measuring loop. */
-interface Target {
-  name: 'flashwire' | 'floor';
-  /** WebSocket URL up to the query; readers append their topics. */
-  urlBase: string;
-  pid: number;
-  /** Sends alert k of a phase; answers the time it was handed over. */
-  send(phase: 's' | 'b', k: number, priority: string): Promise<number>;
-  /** How long each send took to be answered (the POST's 202), ms. */
-  accepted: number[];
-  stop(): Promise<void>;
-}
-
-class ReaderFleet {
-  constructor(readonly procs: ChildProcess[], readonly counts: number[]) {}
-
-  static async open(target: Target, n: number, procCount: number, topics: number, firstReader = 0): Promise<{ fleet: ReaderFleet; seconds: number; open: number; failed: number; firstError?: string }> {
-    const procs: ChildProcess[] = [];
-    const counts: number[] = [];
-    // A fresh /16 of loopback per fleet: ports left in TIME_WAIT by the last fleet are not in the way.
-    const a = 10 + Math.floor(Math.random() * 200);
-    const b = Math.floor(Math.random() * 250);
-    const t0 = Date.now();
-    const opened: Promise<Opened>[] = [];
-    let base = firstReader;
-    for (let i = 0; i < procCount; i++) {
-      const count = Math.floor(n / procCount) + (i < n % procCount ? 1 : 0);
-      const p = forkModule(path.join(__dirname, 'readers.js'), []);
-      procs.push(p);
-      counts.push(count);
-      const firstIndex = base;
-      base += count;
-      opened.push(nextMessage(p, (m: Opened) => (m.ev === 'opened' ? m : undefined), 180_000, 'readers open'));
-      const cmd: ToReaders = { cmd: 'open', urlBase: target.urlBase, topics, firstIndex, count, localAddress: `127.${a}.${b}.${i + 1}`, inFlight: 64, timeoutMs: 150_000 };
-      p.send(cmd);
-    }
-    const results = await Promise.all(opened);
-    return {
-      fleet: new ReaderFleet(procs, counts),
-      seconds: (Date.now() - t0) / 1000,
-      open: results.reduce((s, r) => s + r.open, 0),
-      failed: results.reduce((s, r) => s + r.failed, 0),
-      firstError: results.find((r) => r.firstError)?.firstError,
-    };
-  }
-
-  private ask<T>(cmd: ToReaders, ev: string, timeoutMs = 30_000): Promise<T[]> {
-    return Promise.all(
-      this.procs.map((p) => {
-        const answer = nextMessage(p, (m: { ev: string }) => (m.ev === ev ? (m as T) : undefined), timeoutMs, `readers ${cmd.cmd}`);
-        p.send(cmd);
-        return answer;
-      }),
-    );
-  }
-
-  async phase(phase: 's' | 'b', alerts: number, flashSeq: number): Promise<void> {
-    await this.ask<Progress>({ cmd: 'phase', phase, alerts, flashSeq }, 'progress');
-  }
-
-  async progress(): Promise<{ perSeq: number[]; total: number; closed: number }> {
-    const all = await this.ask<Progress>({ cmd: 'progress' }, 'progress');
-    const perSeq = all[0]!.perSeq.map((_, k) => all.reduce((s, p) => s + (p.perSeq[k] ?? 0), 0));
-    return { perSeq, total: all.reduce((s, p) => s + p.total, 0), closed: all.reduce((s, p) => s + p.closed, 0) };
-  }
-
-  collect(): Promise<Collected[]> {
-    return this.ask<Collected>({ cmd: 'collect' }, 'collected', 60_000);
-  }
-
-  async close(): Promise<void> {
-    for (const p of this.procs) if (p.connected) p.send({ cmd: 'exit' });
-    await Promise.all(this.procs.map((p) => Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000).then(() => p.kill('SIGKILL'))])));
-  }
-}
-
-/** Waits until `done` holds, polling; false when `limitMs` passed or nothing moved for `stallMs`. */
-async function waitUntil(poll: () => Promise<number>, target: number, limitMs: number, stallMs: number, everyMs = 20): Promise<boolean> {
-  const start = Date.now();
-  let last = -1;
-  let lastMove = Date.now();
-  for (let i = 0; i < 1_000_000; i++) {
-    const v = await poll();
-    if (v >= target) return true;
-    if (v !== last) {
-      last = v;
-      lastMove = Date.now();
-    }
-    if (Date.now() - start > limitMs || Date.now() - lastMove > stallMs) return false;
-    await sleep(everyMs);
-  }
-  return false;
-}
 
 /**
  * `between(k)`, when given, runs after spaced alert k and its spacing, followed by the spacing again: another
@@ -218,10 +141,12 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
   // Two halves, each from its own processes: the second half's growth is the marginal cost of a connection, free of fixed costs (heap spaces growing once).
   const half = Math.floor(n / 2);
   const procHalf = Math.max(1, Math.floor(procCount / 2));
-  const a = await ReaderFleet.open(target, half, procHalf, o.topics);
+  // Readers resume with `since` when dropped only where a gateway is to be killed: elsewhere a drop is a finding.
+  const resume = target.name === 'flashwire' && o.killGateway;
+  const a = await ReaderFleet.open(target, half, procHalf, { topics: o.topics, resume, nodeArgs: o.readerNodeArgs });
   await sleep(3000);
   const rssHalf = treeRss(target.pid);
-  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, o.topics, half);
+  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, { topics: o.topics, firstReader: half, resume, nodeArgs: o.readerNodeArgs });
   const fleet = new ReaderFleet([...a.fleet.procs, ...b.fleet.procs], [...a.fleet.counts, ...b.fleet.counts]);
   const seconds = a.seconds + b.seconds;
   const open = a.open + b.open;
@@ -231,15 +156,39 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
     if (failed > 0) log(`${target.name}: ${failed} readers failed to open (${firstError})`);
     await sleep(3000);
     const rssIdle = treeRss(target.pid);
-    log(`${target.name}: ${open} readers open in ${round(seconds)} s; RSS ${mib(rssBefore)} -> ${mib(rssIdle)} MiB`);
+    const processes = gatewayProcesses(target.pid);
+    log(`${target.name}: ${open} readers open in ${round(seconds)} s; RSS ${mib(rssBefore)} -> ${mib(rssIdle)} MiB (${processes.map((p) => `${p.role} ${p.rssMiB} MiB, ${p.openFiles} files`).join('; ')})`);
+    // Polling costs the readers CPU while they receive; at large N a coarser poll only paces the next alert.
+    const pollMs = Math.max(20, Math.round(n / 1000));
+
+    // The first alerts on fresh connections cost more (at 50,000 readers, up to twice the time to the last
+    // reader): they are sent first, and reported apart from the spaced alerts, which are the steady state.
+    const warmup: number[] = [];
+    if (o.warmupAlerts > 0) {
+      await fleet.phase('w', o.warmupAlerts, -1);
+      const w0: number[] = [];
+      for (let k = 0; k < o.warmupAlerts; k++) {
+        w0[k] = await target.send('w', k, 'urgent');
+        await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
+        await sleep(o.spacingMs);
+      }
+      const got = await fleet.collect();
+      for (let k = 0; k < o.warmupAlerts; k++) {
+        let max = 0;
+        for (const c of got) for (let r = 0; r < c.readers; r++) max = Math.max(max, (c.times[r * o.warmupAlerts + k] || Infinity) - w0[k]!);
+        warmup.push(round(max, 1));
+      }
+      log(`${target.name}: warm-up alerts, time to the last reader: ${warmup.join(', ')} ms`);
+    }
 
     // Spaced alerts: the next is sent once every reader has the last (or 10 s passed).
     await fleet.phase('s', o.alerts, -1);
+    const cpu = new CpuSplit(() => treeOf(target.pid), fleet.procs.map((p) => p.pid!));
     const t0: number[] = [];
     let spacedTimeouts = 0;
     for (let k = 0; k < o.alerts; k++) {
       t0[k] = await target.send('s', k, 'urgent');
-      const ok = await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000);
+      const ok = await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
       if (!ok) spacedTimeouts++;
       await sleep(o.spacingMs);
       if (between) {
@@ -247,6 +196,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         await sleep(o.spacingMs);
       }
     }
+    const spacedCpu = cpu.stop();
     const spaced = await fleet.collect();
     const lat: number[] = [];
     const lastReader: number[] = [];
@@ -296,7 +246,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
       sendEnd = now();
     })();
     const expected = open * o.burst;
-    await waitUntil(async () => (await fleet.progress()).total, expected, 180_000, 15_000, 50);
+    await waitUntil(async () => (await fleet.progress()).total, expected, 180_000, 15_000, Math.max(50, pollMs));
     await sending;
     const peakRss = sampler.stop();
     const burst = await fleet.collect();
@@ -314,6 +264,7 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         rssMiB: mib(rssIdle),
         bytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, open)),
         marginalBytesPerConnection: Math.round((rssIdle - rssHalf) / Math.max(1, b.open)),
+        processes,
       },
       spaced: {
         alerts: o.alerts,
@@ -323,12 +274,17 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
         maxMs: round(pct(s, 100), 2),
         lastReaderMedianMs: round(median(lastReader), 2),
         lastReaderMaxMs: round(Math.max(...lastReader), 2),
+        lastReaderPerAlertMs: lastReader.map((x) => round(x, 1)),
+        sentAt: t0.map((t) => Math.round(t)),
+        warmupLastReaderMs: warmup,
+        heartbeatsAt: [...new Set(spaced.flatMap((c) => c.heartbeats.map((t) => Math.round(t / 1000) * 1000)))].sort((x, y) => x - y),
         appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
         acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
         firstReaderMedianMs: round(median(firstReader), 2),
         lost: spacedLost,
         duplicates: spacedDup,
         timeouts: spacedTimeouts,
+        cpu: spacedCpu,
       },
       burst: {
         alerts: o.burst,
@@ -346,7 +302,20 @@ async function measure(target: Target, n: number, o: Options, procCount: number,
       },
       latencies: s,
     };
-    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} ms; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
+    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} (worst ${result.spaced.lastReaderMaxMs}) ms, lost ${result.spaced.lost}; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
+    if (target.name !== 'flashwire' || !o.killGateway) return result;
+    // Alerts in the kill phase come at a pace the readers' machine keeps up with when nothing is killed: twice the time one takes to reach every reader.
+    const spacingMs = o.killSpacingMs || Math.max(1000, Math.ceil((2 * result.spaced.lastReaderMedianMs) / 100) * 100);
+    try {
+      result.kill = await killPhase(target, fleet, open, { spacingMs, before: 5, after: 5, stormLimitMs: 120_000 }, log);
+    } catch (err) {
+      // What was measured before the kill still counts.
+      log(`${target.name}: kill phase failed: ${(err as Error).message}`);
+      result.killError = (err as Error).message;
+      return result;
+    }
+    const kill = result.kill;
+    log(`${target.name}: gateway killed: ${kill.readersDropped} readers dropped, back in ${kill.reconnectedMs} ms, caught up in ${kill.caughtUpMs} ms; lost ${kill.lost} duplicated ${kill.duplicates}; storm last reader ${kill.storm.lastReaderMaxMs} ms p99 ${kill.storm.p99Ms} ms (before: ${kill.before.lastReaderMaxMs} / ${kill.before.p99Ms} ms)`);
     return result;
   } finally {
     await fleet.close();
@@ -357,11 +326,11 @@ function mib(bytes: number): number {
   return round(bytes / 1024 / 1024, 1);
 }
 
-function alertBody(phase: 's' | 'b' | 'i', k: number, priority: string, topics: string[]): string {
+function alertBody(phase: Phase | 'i', k: number, priority: string, topics: string[]): string {
   return JSON.stringify({ headline: `fwb:${phase}:${k} ${FIXTURE.headline}`, summary: FIXTURE.summary, url: FIXTURE.url, topics, priority });
 }
 
-async function startFlashwire(redisUrl: string, o: Options, prefix: string): Promise<{ target: Target; apiUrl: string; stopAll(): Promise<void> }> {
+async function startFlashwire(redisUrl: string, o: Options, prefix: string, logFile: string): Promise<{ target: Target; apiUrl: string; stopAll(): Promise<void> }> {
   const apiPort = await freePort();
   const gwPort = await freePort();
   const common = {
@@ -378,7 +347,11 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string): Pro
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitHttpOk(`${apiUrl}/readyz`);
   // The gateway logs at info: it logs only its lifecycle, and "listening" tells us each process is up.
-  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs);
+  const listenedAt: number[] = [];
+  // Its log (lifecycle, one line per alert and process, readers cut off) is kept beside the results.
+  const logTo = fs.createWriteStream(logFile);
+  const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs, 60_000, (at) => listenedAt.push(at), logTo);
+  gw.once('exit', () => logTo.end());
   const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` };
   const topics = alertTopics(o.topics);
   const target: Target = {
@@ -386,6 +359,7 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string): Pro
     urlBase: `ws://127.0.0.1:${gwPort}/v1/stream?`,
     pid: gw.pid!,
     accepted: [],
+    listenedAt,
     async send(phase, k, priority) {
       const body = alertBody(phase, k, priority, topics);
       const t = now();
@@ -412,6 +386,7 @@ async function startFloor(redisUrl: string, o: Options, frameTemplate: string): 
     urlBase: `ws://127.0.0.1:${port}/?`,
     pid: child.pid!,
     accepted: [],
+    listenedAt: [],
     async send(phase, k) {
       const t = now();
       await pub.publish(channel, `${head}${phase}:${k}${tail}`);
@@ -569,8 +544,11 @@ async function main(): Promise<void> {
   try {
     for (const n of o.readers) {
       const procCount = o.clientProcs ?? Math.max(2, Math.ceil(n / 5000));
+      const fit = openFilesFit(n, procCount, o);
+      if (fit.floorSkipped && o.floor) log(`floor: ${fit.floorSkipped}`);
       const prefix = `b${Date.now().toString(36)}`;
-      const fw = await startFlashwire(redisUrl, o, prefix);
+      fs.mkdirSync(RESULTS, { recursive: true });
+      const fw = await startFlashwire(redisUrl, o, prefix, path.join(RESULTS, `${stamp}-gateway-${n}.log`));
       let flashwire: Awaited<ReturnType<typeof measure>>;
       let frame: string;
       let ingestResult: NResult['ingest'] | null = null;
@@ -601,7 +579,7 @@ async function main(): Promise<void> {
         await af?.stop();
       }
       let floor: Awaited<ReturnType<typeof measure>> | null = null;
-      if (o.floor) {
+      if (o.floor && !fit.floorSkipped) {
         const target = await startFloor(redisUrl, o, frame);
         try {
           floor = await measure(target, n, o, procCount, log);
@@ -621,6 +599,7 @@ async function main(): Promise<void> {
         floor: floorRest,
         ingest: ingestResult,
         acceptFloor,
+        ...(o.floor && fit.floorSkipped ? { floorSkipped: fit.floorSkipped } : {}),
         latencyCdf: { flashwire: cdf(fwLat), floor: floor ? cdf(floor.latencies) : null },
       });
     }
@@ -641,6 +620,31 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(ROOT, 'docs/perf-latency.svg'), svg);
     log('wrote docs/perf-results.json and docs/perf-latency.svg');
   }
+}
+
+/** Open files a process needs besides its sockets to readers (Redis links, IPC, its own files), with room to spare. */
+const OWN_FILES = 500;
+
+/**
+ * Whether N readers fit the open-file limit (which every child inherits) in
+ * each process: the readers' processes and Flashwire's gateway processes
+ * (also once one is killed) must, or the run stops here with what to change;
+ * the floor is left out of the run when its processes would not.
+ */
+function openFilesFit(n: number, procCount: number, o: Options): { floorSkipped?: string } {
+  const limit = openFileLimit();
+  const fits = (share: number) => share + OWN_FILES <= limit;
+  const perClient = Math.ceil(n / procCount);
+  if (!fits(perClient)) throw new Error(`${n} readers over ${procCount} client processes is ${perClient} sockets per process; the open-file limit is ${limit}: use --client-procs ${Math.ceil(n / (limit - OWN_FILES))} or more`);
+  const survivors = o.killGateway ? o.gateways - 1 : o.gateways;
+  const perGateway = Math.ceil(n / survivors);
+  if (!fits(perGateway)) {
+    const need = Math.ceil(n / (limit - OWN_FILES)) + (o.killGateway ? 1 : 0);
+    throw new Error(`${n} readers over ${survivors} gateway process(es)${o.killGateway ? ' left after the kill' : ''} is ${perGateway} sockets per process; the open-file limit is ${limit}: use --gateways ${need} or more`);
+  }
+  const perFloor = Math.ceil(n / o.gateways);
+  if (!fits(perFloor)) return { floorSkipped: `left out: ${perFloor} sockets per floor process (${o.gateways} process(es)) would pass the open-file limit of ${limit}` };
+  return {};
 }
 
 /** The latency distribution at 101 percentiles (0..100), for the chart. */

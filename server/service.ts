@@ -39,6 +39,15 @@ import type { LookupAll } from '../src/webhooks/ssrf';
 import { WebhookStore } from '../src/webhooks/store';
 import { within } from '../src/within';
 
+/**
+ * Connections the kernel queues for accept(). Node's default, 511, overflows
+ * when a gateway process dies and its readers all come back at once: the
+ * kernel then drops their handshakes, and each waits for TCP's retransmits
+ * (1, 3, 7, 15, 31 s...) instead of a moment in the queue. In cluster mode
+ * the primary listens with it. The kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 65_535;
+
 export interface ServiceOptions {
   settings: Settings;
   log: Logger;
@@ -185,7 +194,7 @@ export class Service {
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(s.PORT, s.HOST, () => resolve());
+      this.server!.listen({ port: s.PORT, host: s.HOST, backlog: LISTEN_BACKLOG }, () => resolve());
     });
     log.info({ port: this.port, roles }, 'flashwire listening');
     if (s.FLASHWIRE_CANARY_SECONDS > 0) this.startCanary(apiKeys);

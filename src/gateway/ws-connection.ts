@@ -31,8 +31,8 @@ export class WsConnection extends WebSocket {
   reader: Reader | undefined = undefined;
   transport: WsTransport | undefined = undefined;
   principal: Principal | undefined = undefined;
-  /** Pinged by the last heartbeat and no matching pong yet. */
-  awaitingPong = false;
+  /** The heartbeat tick it was pinged at and has not answered since (0: answered); a number costs what a flag did. */
+  pingedAt = 0;
   messages: RateWindow | undefined = undefined;
   badFrames: RateWindow | undefined = undefined;
   /** Frames that came before welcome, held until it; made for the first one. */

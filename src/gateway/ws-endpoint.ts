@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { WebSocketServer, type RawData, type Server } from 'ws';
 import { parseTopicList } from '../alert/topics';
 import { TOKENS_NOT_CONFIGURED, type Authenticator } from '../auth/authenticator';
@@ -14,6 +13,7 @@ import { grant, type Refusal } from './access';
 import { originAllowed, presentedCredential, sinceParam } from './handshake';
 import { parseClientFrame } from './client-frames';
 import type { Gateway } from './gateway';
+import { SpreadHeartbeat } from './heartbeat';
 import { RateWindow } from './rate-window';
 import type { Reader } from './reader';
 import { WsConnection, type WsConnectionHandler } from './ws-connection';
@@ -38,13 +38,7 @@ function rejectHandshake(socket: Duplex, status: number, message: string): void 
 export class WsEndpoint implements WsConnectionHandler {
   private readonly wss: Server<typeof WsConnection>;
   private readonly conns = new Set<WsConnection>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  /**
-   * Payload of the last heartbeat's pings, the same for every connection:
-   * only a pong echoing it counts as alive, and a connection needs no token
-   * of its own (an 8-byte Buffer each, kept between beats).
-   */
-  private pingToken: Buffer | undefined;
+  private heartbeat: SpreadHeartbeat<WsConnection> | undefined;
 
   constructor(
     private readonly gateway: Gateway,
@@ -70,13 +64,17 @@ export class WsEndpoint implements WsConnectionHandler {
   }
 
   start(): void {
-    const ms = this.gateway.settings.FLASHWIRE_HEARTBEAT_MS;
-    this.heartbeat = setInterval(() => this.beat(), ms);
-    this.heartbeat.unref();
+    this.heartbeat = new SpreadHeartbeat(
+      this.conns,
+      this.gateway.settings.FLASHWIRE_HEARTBEAT_MS,
+      (conn, token) => conn.ping(token),
+      (conn) => conn.terminate(),
+    );
+    this.heartbeat.start();
   }
 
   stop(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     this.heartbeat = undefined;
   }
 
@@ -169,7 +167,7 @@ export class WsEndpoint implements WsConnectionHandler {
 
   /** A pong from the peer: an unsolicited one (or one for an older ping) proves nothing. */
   onPong(conn: WsConnection, data: Buffer): void {
-    if (conn.awaitingPong && this.pingToken && data.equals(this.pingToken)) conn.awaitingPong = false;
+    if (conn.pingedAt !== 0 && this.heartbeat?.answers(data)) conn.pingedAt = 0;
   }
 
   onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
@@ -259,21 +257,6 @@ export class WsEndpoint implements WsConnectionHandler {
       conn.close(CLOSE.badCredential, 'credential expired');
     }, wait);
     conn.expiryTimer.unref();
-  }
-
-  /** Pings every socket; terminates those that missed the previous ping. */
-  private beat(): void {
-    // A fresh token each beat, so a pong for an older ping proves nothing.
-    const token = randomBytes(8);
-    this.pingToken = token;
-    for (const conn of this.conns) {
-      if (conn.awaitingPong) {
-        conn.terminate();
-        continue;
-      }
-      conn.awaitingPong = true;
-      conn.ping(token);
-    }
   }
 
   /** Closes every socket with 1001 (readers are closed by the gateway first). */
