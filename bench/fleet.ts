@@ -23,16 +23,8 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export interface FleetProgress {
-  perSeq: number[];
-  total: number;
-  closed: number;
-  down: number;
-  drops: number;
-  reopens: number;
-  resyncs: number;
-  gaveUp: number;
-}
+/** The fleet's progress: every reader process's, summed. */
+export type FleetProgress = Omit<Progress, 'ev'>;
 
 export interface OpenOptions {
   topics: number;
