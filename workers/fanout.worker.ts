@@ -2,6 +2,9 @@
  * The fan-out worker: takes send jobs off the BullMQ queue (flash first) and
  * appends each alert to the feed exactly once. Gateways tail the feed and do
  * the socket writes, so one append reaches every reader on every gateway.
+ * An alert accepted while the queue is idle and a worker runs is appended by
+ * the accept itself (src/api/accept.ts); the worker sends what waits: a
+ * backlog, embargoes, approvals. Its claim to be running is what allows that.
  */
 import { randomUUID } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
