@@ -20,4 +20,5 @@ COPY package.json ./
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["node", "dist/server/main.js"]
+# The young generation capped at 4 MiB per semi-space, as `npm start` runs it: docs/deploy.md, "Node flags".
+CMD ["node", "--max-semi-space-size=4", "dist/server/main.js"]

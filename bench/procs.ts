@@ -3,6 +3,8 @@
  * killed, IPC with reader processes, and waits with a time limit.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 
 /** Every child the benchmark started; killed on exit, however the run ends. */
@@ -45,12 +47,25 @@ export function forkModule(modulePath: string, args: string[], env: NodeJS.Proce
 }
 
 /**
- * Spawns `node dist/server/main.js` and resolves once it logs that it listens (once per cluster worker).
+ * The node flags `npm start` runs the service with (package.json's start script), so the bench
+ * measures the service as it is deployed, not as a bare `node` would run it.
+ */
+function startFlags(packageJson: string): string[] {
+  const start = (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`package.json's start script does not run node: ${start}`);
+  return words.slice(1).filter((w) => w.startsWith('--'));
+}
+
+/**
+ * Spawns `node dist/server/main.js`, with `npm start`'s node flags then `nodeArgs`, and resolves once it logs
+ * that it listens (once per cluster worker).
  * `onListening` hears every such line with its time, later ones too (a cluster's replacement workers);
  * `logTo` gets every line of its log.
  */
 export function spawnService(mainJs: string, env: NodeJS.ProcessEnv, listeners: number, nodeArgs: string[] = [], timeoutMs = 60_000, onListening?: (at: number) => void, logTo?: NodeJS.WritableStream): Promise<ChildProcess> {
-  const child = track(spawn(process.execPath, [...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const flags = startFlags(path.resolve(path.dirname(mainJs), '../../package.json'));
+  const child = track(spawn(process.execPath, [...flags, ...nodeArgs, mainJs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += String(d);

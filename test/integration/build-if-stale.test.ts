@@ -36,7 +36,7 @@ describe('prestart: build only when the sources changed', () => {
   it('is what `npm start` runs before starting', () => {
     const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.prestart).toBe('node scripts/build-if-stale.mjs');
-    expect(pkg.scripts.start).toBe('node dist/server/main.js');
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=4 dist/server/main.js');
   });
 
   it('builds a fresh checkout, then starts an unchanged one without building', () => {
