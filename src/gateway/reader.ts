@@ -37,12 +37,15 @@ export class Reader implements HubMember {
   readonly topics = new TopicSet();
   private lastWritten = ZERO_EVENT_ID;
   /**
-   * `alert` events written to this reader and not yet acknowledged, oldest
-   * first, as eventId, alertId, eventId, alertId, ... in one flat array.
+   * `alert` events written to this reader and not yet acknowledged, as
+   * eventId, alertId, eventId, alertId, ... in one flat array: oldest first
+   * until it holds ACKABLE_EVENTS, then a ring (see rememberAckable).
    * Every reader that has been sent alerts keeps this between them: a Map
    * of 32 entries held ~1.8 KB, the array ~0.7 KB.
    */
   private ackable: string[] | undefined;
+  /** Where the next pair goes in `ackable`; once it is full, the oldest pair's place (a ring). */
+  private ackNext = 0;
   private pending: FeedEvent[] | undefined;
   private closedWith: number | undefined;
 
@@ -112,12 +115,15 @@ export class Reader implements HubMember {
   /** The alert an `ack` is a receipt for: one written to this reader, acknowledged for the first time. */
   takeAck(eventId: string): string | undefined {
     const a = this.ackable;
-    if (!a) return undefined;
+    // '' marks a free place in the ring, never an eventId.
+    if (!a || eventId === '') return undefined;
+    const n = a.length;
     // Newest first: a reader acks what it has just shown.
-    for (let i = a.length - 2; i >= 0; i -= 2) {
+    for (let k = 2; k <= n; k += 2) {
+      const i = (this.ackNext - k + n) % n;
       if (a[i] !== eventId) continue;
       const alertId = a[i + 1];
-      a.splice(i, 2);
+      this.forgetAckable(i);
       return alertId;
     }
     return undefined;
@@ -167,22 +173,48 @@ export class Reader implements HubMember {
     if (e.type === 'alert') this.rememberAckable(e.eventId, e.alertId);
   }
 
-  /** Appends an alert that may be acknowledged; past ACKABLE_EVENTS the oldest is forgotten. */
+  /**
+   * Appends an alert that may be acknowledged; past ACKABLE_EVENTS unacknowledged the oldest is
+   * forgotten. Once the array is full it is a ring, oldest at `ackNext`: this runs per delivery,
+   * and shifting the whole array down for each alert was most of a delivery's JavaScript once
+   * readers had been sent 32 alerts.
+   */
   private rememberAckable(eventId: string, alertId: string): void {
     const a = this.ackable;
     if (!a) {
       this.ackable = [eventId, alertId];
+      this.ackNext = 2;
       return;
     }
+    const at = this.ackNext;
+    if (at === a.length) {
+      a.push(eventId, alertId);
+    } else {
+      // A place freed by an ack, or else the oldest pair.
+      a[at] = eventId;
+      a[at + 1] = alertId;
+    }
+    this.ackNext = (at + 2) % (2 * ACKABLE_EVENTS);
+  }
+
+  /** Forgets the pair at `i`: the newer pairs move down a place, so the free places stay together at `ackNext`. */
+  private forgetAckable(i: number): void {
+    const a = this.ackable!;
     const n = a.length;
     if (n < 2 * ACKABLE_EVENTS) {
-      a.push(eventId, alertId);
+      a.splice(i, 2);
+      this.ackNext = a.length;
       return;
     }
-    // Full: shift down in place rather than allocate (this runs per delivery).
-    for (let i = 2; i < n; i++) a[i - 2] = a[i]!;
-    a[n - 2] = eventId;
-    a[n - 1] = alertId;
+    let j = i;
+    for (let next = (j + 2) % n; next !== this.ackNext; next = (j + 2) % n) {
+      a[j] = a[next]!;
+      a[j + 1] = a[next + 1]!;
+      j = next;
+    }
+    a[j] = '';
+    a[j + 1] = '';
+    this.ackNext = j;
   }
 
   /** Closes with 4008 (too slow; the client resumes with `since`) and tells the gateway. */

@@ -117,4 +117,32 @@ describe('the reader', () => {
     expect(r.takeAck('3-0')).toBe('a3');
     expect(r.takeAck(`${ACKABLE_EVENTS + 3}-0`)).toBe(`a${ACKABLE_EVENTS + 3}`);
   });
+  it('keeps the same acknowledgeable alerts as a plain list would, over long mixes of alerts and acks', () => {
+    // The model: unacknowledged alerts oldest first, the oldest dropped past the bound.
+    let x = 7;
+    const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let run = 0; run < 20; run++) {
+      const { r } = reader(['world']);
+      const model: number[] = [];
+      let sent = 0;
+      for (let step = 0; step < 400; step++) {
+        if (next() < 0.6 || sent === 0) {
+          sent++;
+          r.deliver(ev(sent));
+          model.push(sent);
+          if (model.length > ACKABLE_EVENTS) model.shift();
+        } else {
+          // Mostly recent alerts, sometimes an old or forgotten one, sometimes one acked already.
+          const back = next() < 0.7 ? Math.floor(next() * 4) : Math.floor(next() * (ACKABLE_EVENTS + 10));
+          const k = Math.max(1, sent - back);
+          const held = model.indexOf(k);
+          const want = held >= 0 ? `a${k}` : undefined;
+          if (held >= 0) model.splice(held, 1);
+          expect({ run, step, k, got: r.takeAck(`${k}-0`) }).toEqual({ run, step, k, got: want });
+        }
+      }
+      for (const k of [...model].reverse()) expect(r.takeAck(`${k}-0`)).toBe(`a${k}`);
+      for (let k = 1; k <= sent; k++) expect(r.takeAck(`${k}-0`)).toBeUndefined();
+    }
+  });
 });

@@ -33,16 +33,23 @@ export function isEventId(s: unknown): s is string {
  * eventIds (`isEventId`): canonical parts compare by length, then digits.
  */
 export function compareEventIds(a: string, b: string): number {
+  // Runs once per delivery in the gateway: compared in place, with no slices.
+  if (a === b) return 0;
   const da = a.indexOf('-');
   const db = b.indexOf('-');
-  const ma = a.slice(0, da);
-  const mb = b.slice(0, db);
-  if (ma.length !== mb.length) return ma.length - mb.length;
-  if (ma !== mb) return ma < mb ? -1 : 1;
-  const sa = a.slice(da + 1);
-  const sb = b.slice(db + 1);
-  if (sa.length !== sb.length) return sa.length - sb.length;
-  return sa === sb ? 0 : sa < sb ? -1 : 1;
+  if (da !== db) return da - db;
+  for (let i = 0; i < da; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  const sa = a.length - da;
+  const sb = b.length - db;
+  if (sa !== sb) return sa - sb;
+  for (let i = da + 1; i < a.length; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 /** Milliseconds part: when the event entered the feed (ms since the epoch). */
