@@ -24,19 +24,29 @@ interface Stream {
   expiryTimer: NodeJS.Timeout | undefined;
 }
 
+/** Errors on a stream's response are followed by 'close', which does the cleanup. */
+const ignoreError = (): void => undefined;
+
 /** A refusal before the stream starts: a problem document, as the API answers. */
 function refuse(res: ServerResponse, code: ProblemCode, detail: string, headers?: Record<string, string>, errors?: { path: string; message: string }[]): void {
   writeProblem(res, code, detail, { headers, errors });
 }
 
 export class SseEndpoint {
-  private readonly streams = new Set<Stream>();
+  /** Each open stream by its response, so one 'close' handler serves every stream: no closure per stream. */
+  private readonly streams = new Map<ServerResponse, Stream>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly onResponseClose: (this: ServerResponse) => void;
 
   constructor(
     private readonly gateway: Gateway,
     private readonly authenticator: Authenticator,
-  ) {}
+  ) {
+    const endpoint = this;
+    this.onResponseClose = function (this: ServerResponse) {
+      endpoint.onClose(this);
+    };
+  }
 
   get streamCount(): number {
     return this.streams.size;
@@ -44,7 +54,7 @@ export class SseEndpoint {
 
   start(): void {
     this.heartbeat = setInterval(() => {
-      for (const s of this.streams) s.transport.heartbeat();
+      for (const s of this.streams.values()) s.transport.heartbeat();
     }, this.gateway.settings.FLASHWIRE_HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -120,19 +130,21 @@ export class SseEndpoint {
     res.flushHeaders();
 
     const stream: Stream = { transport: new SseTransport(res), reader: undefined, expiryTimer: undefined };
-    this.streams.add(stream);
-    res.on('close', () => this.onClose(stream));
-    res.on('error', () => undefined);
+    this.streams.set(res, stream);
+    res.on('close', this.onResponseClose);
+    res.on('error', ignoreError);
     // The peer may have left while credentials were checked: give the slot back.
-    if (res.destroyed) return this.onClose(stream);
+    if (res.destroyed) return this.onClose(res);
     if (principal?.kind === 'token') this.armExpiry(stream, principal.expiresAt);
 
     stream.reader = await this.gateway.openReader({ transport: stream.transport, requested: granted, principal, since: lastEventId ?? sinceParam(url) });
-    if (!this.streams.has(stream)) this.gateway.closeReader(stream.reader);
+    if (this.streams.get(res) !== stream) this.gateway.closeReader(stream.reader);
   }
 
-  private onClose(stream: Stream): void {
-    if (!this.streams.delete(stream)) return;
+  private onClose(res: ServerResponse): void {
+    const stream = this.streams.get(res);
+    if (!stream) return;
+    this.streams.delete(res);
     this.gateway.release();
     stream.transport.markEnded();
     if (stream.expiryTimer) clearTimeout(stream.expiryTimer);
@@ -154,6 +166,6 @@ export class SseEndpoint {
 
   /** Ends every stream (readers are closed by the gateway first). */
   closeAll(): void {
-    for (const s of this.streams) s.transport.close(CLOSE.shuttingDown, 'server shutting down');
+    for (const s of this.streams.values()) s.transport.close(CLOSE.shuttingDown, 'server shutting down');
   }
 }
