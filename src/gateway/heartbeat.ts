@@ -7,6 +7,9 @@
  * connections, and each connection is still pinged once per interval and
  * dropped when a whole interval passed without its pong.
  *
+ * SSE streams are spread the same way (SpreadRound); they have nothing to
+ * answer, so a visit only writes a comment line.
+ *
  * One token per round serves every connection (no per-connection buffer);
  * a pong counts when it echoes this round's token or the last one's, since
  * a ping sent late in a round is answered early in the next.
@@ -18,22 +21,35 @@ export interface HeartbeatMember {
   pingedAt: number;
 }
 
+/** What a round goes over: a Set of members, or a Map's values. */
+export interface RoundMembers<C> {
+  readonly size: number;
+  values(): IterableIterator<C>;
+}
+
 const TICK_MS = 1000;
 
-export class SpreadHeartbeat<C extends HeartbeatMember> {
-  private readonly slices: number;
+/**
+ * Visits every member once per interval, a slice of them each tick (about
+ * a second): the spreading, with nothing about what a visit does. SSE
+ * streams use it as it is (a comment line per visit); WebSocket liveness is
+ * SpreadHeartbeat, below.
+ */
+export class SpreadRound<C> {
+  /** Ticks per interval. */
+  readonly slices: number;
+  /** Ticks since start. */
+  tick = 0;
   private timer: NodeJS.Timeout | undefined;
-  private tick = 0;
   private round: Iterator<C> | undefined;
   private quota = 0;
-  private token: Buffer | undefined;
-  private previous: Buffer | undefined;
 
   constructor(
-    private readonly members: Set<C>,
+    private readonly members: RoundMembers<C>,
     private readonly intervalMs: number,
-    private readonly ping: (member: C, token: Buffer) => void,
-    private readonly dead: (member: C) => void,
+    private readonly visit: (member: C) => void,
+    /** Called as each round begins, before its first visit. */
+    private readonly onRound: () => void = () => undefined,
   ) {
     this.slices = Math.max(1, Math.round(intervalMs / TICK_MS));
   }
@@ -48,18 +64,12 @@ export class SpreadHeartbeat<C extends HeartbeatMember> {
     this.timer = undefined;
   }
 
-  /** True for a pong that answers a ping of this round or the last. */
-  answers(data: Buffer): boolean {
-    return (this.token !== undefined && data.equals(this.token)) || (this.previous !== undefined && data.equals(this.previous));
-  }
-
   private step(): void {
     const inRound = this.tick % this.slices;
     this.tick++;
     if (inRound === 0 || !this.round) {
-      this.previous = this.token;
-      this.token = randomBytes(8);
-      // A Set's iterator sees members added during the round and skips those removed.
+      this.onRound();
+      // A Set's (or Map's) iterator sees members added during the round and skips those removed.
       this.round = this.members.values();
       this.quota = Math.ceil(this.members.size / this.slices);
     }
@@ -71,15 +81,53 @@ export class SpreadHeartbeat<C extends HeartbeatMember> {
       this.visit(next.value);
     }
   }
+}
+
+/** Pings each member once per interval, spread as above, and drops one that did not answer within an interval. */
+export class SpreadHeartbeat<C extends HeartbeatMember> {
+  private readonly round: SpreadRound<C>;
+  private token: Buffer | undefined;
+  private previous: Buffer | undefined;
+
+  constructor(
+    members: RoundMembers<C>,
+    intervalMs: number,
+    private readonly ping: (member: C, token: Buffer) => void,
+    private readonly dead: (member: C) => void,
+  ) {
+    this.round = new SpreadRound(
+      members,
+      intervalMs,
+      (m) => this.visit(m),
+      () => {
+        this.previous = this.token;
+        this.token = randomBytes(8);
+      },
+    );
+  }
+
+  start(): void {
+    this.round.start();
+  }
+
+  stop(): void {
+    this.round.stop();
+  }
+
+  /** True for a pong that answers a ping of this round or the last. */
+  answers(data: Buffer): boolean {
+    return (this.token !== undefined && data.equals(this.token)) || (this.previous !== undefined && data.equals(this.previous));
+  }
 
   private visit(m: C): void {
+    const tick = this.round.tick;
     if (m.pingedAt !== 0) {
       // Not answered. Judged once a whole interval has passed: a member that moved up
       // the order (others left) may come round sooner, and waits for the next round.
-      if (this.tick - m.pingedAt >= this.slices) this.dead(m);
+      if (tick - m.pingedAt >= this.round.slices) this.dead(m);
       return;
     }
-    m.pingedAt = this.tick;
+    m.pingedAt = tick;
     this.ping(m, this.token!);
   }
 }

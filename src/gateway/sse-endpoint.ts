@@ -11,6 +11,7 @@ import type { Principal } from '../auth/principal';
 import { writeProblem, type ProblemCode } from '../http/problem';
 import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
+import { SpreadRound } from './heartbeat';
 import type { Gateway } from './gateway';
 import { originAllowed, presentedCredential, sinceParam } from './handshake';
 import type { Reader } from './reader';
@@ -35,7 +36,7 @@ function refuse(res: ServerResponse, code: ProblemCode, detail: string, headers?
 export class SseEndpoint {
   /** Each open stream by its response, so one 'close' handler serves every stream: no closure per stream. */
   private readonly streams = new Map<ServerResponse, Stream>();
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: SpreadRound<Stream> | undefined;
   private readonly onResponseClose: (this: ServerResponse) => void;
 
   constructor(
@@ -53,14 +54,13 @@ export class SseEndpoint {
   }
 
   start(): void {
-    this.heartbeat = setInterval(() => {
-      for (const s of this.streams.values()) s.transport.heartbeat();
-    }, this.gateway.settings.FLASHWIRE_HEARTBEAT_MS);
-    this.heartbeat.unref();
+    // Spread over the interval, a slice of the streams each second, as WebSocket heartbeats are.
+    this.heartbeat = new SpreadRound(this.streams, this.gateway.settings.FLASHWIRE_HEARTBEAT_MS, (s) => s.transport.heartbeat());
+    this.heartbeat.start();
   }
 
   stop(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     this.heartbeat = undefined;
   }
 

@@ -1,4 +1,4 @@
-import { SpreadHeartbeat, type HeartbeatMember } from '../../src/gateway/heartbeat';
+import { SpreadHeartbeat, SpreadRound, type HeartbeatMember } from '../../src/gateway/heartbeat';
 
 class Conn implements HeartbeatMember {
   pingedAt = 0;
@@ -101,5 +101,22 @@ describe('the spread heartbeat', () => {
     tick();
     expect([...conns].every((c) => c.pings.length === 2)).toBe(true);
     hb.stop();
+  });
+
+  it('spreads plain visits (SSE heartbeats) over a Map: a slice each tick, each member once per round, late joiners in the same round', () => {
+    const streams = new Map(Array.from({ length: 30 }, (_, i) => [`s${i}`, { name: `s${i}`, beats: 0 }]));
+    const round = new SpreadRound(streams, 3000, (s) => s.beats++);
+    round.start();
+    const beats = () => [...streams.values()].reduce((n, s) => n + s.beats, 0);
+    jest.advanceTimersByTime(1000);
+    expect(beats()).toBe(10);
+    streams.set('late', { name: 'late', beats: 0 });
+    streams.delete('s29');
+    jest.advanceTimersByTime(2000);
+    // The round's last tick takes everyone left: the late joiner too, and not the one that left.
+    expect([...streams.values()].every((s) => s.beats === 1)).toBe(true);
+    jest.advanceTimersByTime(3000);
+    expect([...streams.values()].every((s) => s.beats === 2)).toBe(true);
+    round.stop();
   });
 });
