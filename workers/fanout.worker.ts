@@ -249,14 +249,18 @@ export class FanoutWorker {
   stop(): Promise<void> {
     this.closing ??= (async () => {
       if (this.sweepTimer) clearInterval(this.sweepTimer);
+      let withdrawn: Promise<unknown> = Promise.resolve();
       if (this.claimTimer) {
         clearInterval(this.claimTimer);
-        // Withdrawn first: from now on alerts wait in the queue for a worker.
-        // With Redis away it lapses by itself; a stop does not wait for it.
-        await within(this.claim(0), CLAIM_RENEW_MS).catch(() => undefined);
+        // Withdrawn first (sent before the close begins): from now on alerts
+        // wait in the queue for a worker. Its answer is awaited beside the
+        // close, not before it: with Redis unresponsive it would otherwise add
+        // its whole bound to every stop, and the claim lapses by itself anyway.
+        withdrawn = within(this.claim(0), CLAIM_RENEW_MS).catch(() => undefined);
       }
       if (this.worker) await this.worker.close();
       if (this.queue) await this.queue.close();
+      await withdrawn;
     })();
     return this.closing;
   }

@@ -29,9 +29,14 @@ describe('the canary', () => {
     // A canary is posted at start, then every 10 s.
     const svc = await startService(redis.url, { FLASHWIRE_CANARY_SECONDS: '10' });
     try {
-      const everything = await openReader(svc.wsUrl, { topics: '*' });
-      const other = await openReader(svc.wsUrl, { topics: 'private/other,world', token: token(['private/other']) });
-      const granted = await openReader(svc.wsUrl, { topics: 'private', token: token(['private']) });
+      // From the feed's start: the first canary may be in the feed before
+      // these readers connect (the accept sends it itself while the queue is
+      // idle), and otherwise the test would wait for the next one. Every
+      // reader sees the same events, replayed or live.
+      const since = '0-0';
+      const everything = await openReader(svc.wsUrl, { topics: '*', since });
+      const other = await openReader(svc.wsUrl, { topics: 'private/other,world', since, token: token(['private/other']) });
+      const granted = await openReader(svc.wsUrl, { topics: 'private', since, token: token(['private']) });
       const canary = await granted.waitFor((f) => f.type === 'alert' && f.alert.topics.includes('private/flashwire-canary'), 30_000);
       expect(canary.alert).toMatchObject({ priority: 'routine', topics: ['private/flashwire-canary'] });
       expect(canary.alert.headline).toMatch(/^Flashwire canary /);
