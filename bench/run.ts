@@ -14,6 +14,7 @@
  * Every wait has a time limit and every loop a count; children are killed
  * on exit, however the run ends.
  */
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -369,9 +370,26 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string, logF
       if (phase === 's') this.accepted.push(now() - t);
       return t;
     },
-    stop: () => stopChild(gw),
+    stop: () => stopService(gw),
   };
-  return { target, apiUrl, stopAll: async () => void (await Promise.all([stopChild(gw), stopChild(api)])) };
+  return { target, apiUrl, stopAll: async () => void (await Promise.all([stopService(gw), stopChild(api)])) };
+}
+
+/**
+ * Stops the gateway, then kills whatever of its process tree is left: a cluster worker that outlived
+ * its primary (SIGKILLed after the grace) kept running for the rest of a series of runs and took CPU
+ * from the runs after it.
+ */
+async function stopService(gw: ChildProcess): Promise<void> {
+  const pids = gw.pid ? treeOf(gw.pid) : [];
+  await stopChild(gw);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
 }
 
 async function startFloor(redisUrl: string, o: Options, frameTemplate: string): Promise<Target> {
