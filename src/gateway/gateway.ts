@@ -16,6 +16,7 @@ import type { Keys } from '../redis/keys';
 import { ReportWriter } from '../store/report';
 import { CLOSE } from '../protocol/frames';
 import { grant } from './access';
+import { dispatchLastOfBatch } from './dispatch-batch';
 import { FeedTail } from './feed-tail';
 import { Hub } from './hub';
 import { Reader, type ReaderLimits } from './reader';
@@ -118,12 +119,13 @@ export class Gateway {
   /** Feed order in, socket writes out: each event is matched through the hub once. */
   private onEvents(events: FeedEvent[]): void {
     const now = Date.now();
+    const last = events[events.length - 1];
     for (const e of events) {
       this.recent.push(e);
       this.stats.eventsTailed++;
       if (isExpired(e, now)) continue;
       const started = Date.now();
-      const n = this.hub.dispatch(e);
+      const n = e === last ? dispatchLastOfBatch(() => this.hub.dispatch(e)) : this.hub.dispatch(e);
       const finished = Date.now();
       this.stats.deliveries += n;
       observeDispatched(e.eventId, finished);

@@ -4,7 +4,8 @@
  * Each feed event is framed once per gateway (WebSocket header + JSON) into
  * a shared arena, so consecutive feed events sit next to each other in one
  * buffer. Deliveries are not written one by one: a socket's pending events
- * are written when the current dispatch is over (process.nextTick), and
+ * are written with the last event of the feed tail's batch (see
+ * dispatch-batch.ts), or else when the current tick is over, and
  * when they are adjacent in the arena — the usual case: a burst, and every
  * reader of a topic getting the same events — they go out as ONE slice of
  * it: one write, one syscall, no copy and no allocation per delivery,
@@ -32,6 +33,7 @@ import type { WebSocket } from 'ws';
 import type { FeedEvent } from '../feed/feed-event';
 import { controlFrameText } from '../feed/frame-text';
 import type { ServerFrame } from '../protocol/frames';
+import { writeThrough } from './dispatch-batch';
 import type { Transport } from './transport';
 
 const OPEN = 1;
@@ -146,6 +148,10 @@ export class WsTransport implements Transport {
     }
     const f = frameOf(e);
     if (this.pendingBytes === 0) {
+      if (writeThrough()) {
+        this.writeNow(f);
+        return;
+      }
       // Nothing pending means not scheduled either: flushNow() empties both.
       this.runFirst = f;
       this.runEnd = f.byteOffset + f.length;
@@ -158,7 +164,7 @@ export class WsTransport implements Transport {
       this.spill = [this.runSlice(), f];
     }
     this.pendingBytes += f.length;
-    if (this.pendingBytes >= FLUSH_AT) this.flushNow();
+    if (this.pendingBytes >= FLUSH_AT || writeThrough()) this.flushNow();
   }
 
   sendControl(frame: ServerFrame): void {
@@ -203,11 +209,17 @@ export class WsTransport implements Transport {
     this.spill = undefined;
     this.runFirst = undefined;
     this.pendingBytes = 0;
-    const socket = this.socket!;
-    // A socket that went away meanwhile: the reader resumes with `since`.
-    if (this.ws.readyState !== OPEN || !socket.writable) return;
-    if (run) socket.write(run);
-    else writeAll(socket, spill!);
+    if (run) this.writeNow(run);
+    else if (this.isWritable()) writeAll(this.socket!, spill!);
+  }
+
+  private writeNow(bytes: Buffer): void {
+    if (this.isWritable()) this.socket!.write(bytes);
+  }
+
+  /** False for a socket that went away meanwhile: the reader resumes with `since`. */
+  private isWritable(): boolean {
+    return this.ws.readyState === OPEN && this.socket!.writable;
   }
 
   private runSlice(): Buffer {

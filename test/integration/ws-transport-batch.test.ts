@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { parseEntry, type FeedEvent } from '../../src/feed/feed-event';
+import { dispatchLastOfBatch } from '../../src/gateway/dispatch-batch';
 import { FLUSH_AT, WsTransport } from '../../src/gateway/ws-transport';
 
 function event(n: number, headline = `H${n}`): FeedEvent {
@@ -98,6 +99,27 @@ describe('WsTransport over real sockets', () => {
       const bytes = events.reduce((n, e) => n + Buffer.byteLength(e.frame) + 4, 0);
       expect(p.writes()).toBeLessThanOrEqual(Math.ceil(bytes / FLUSH_AT) + 1);
       expect(maxBuffered).toBeLessThan(FLUSH_AT + 1024 + bytes / 2);
+    });
+
+    it("writes the tail batch's last event at once, with what the socket held from the batch, in one write", async () => {
+      const p = await pair();
+      const single = await pair();
+      const [e1, e2, e3] = [event(1), event(2), event(3)];
+      p.transport.sendEvent(e1);
+      p.transport.sendEvent(e2);
+      expect(p.writes()).toBe(0);
+      dispatchLastOfBatch(() => {
+        p.transport.sendEvent(e3);
+        single.transport.sendEvent(e3);
+      });
+      // Written before this tick ends: nobody waits for the rest of the dispatch loop.
+      expect(p.writes()).toBe(1);
+      expect(single.writes()).toBe(1);
+      expect(p.transport.bufferedAmount).toBe(p.server.bufferedAmount);
+      await until(() => p.received.length === 3 && single.received.length === 1, 'frames');
+      expect(p.received).toEqual([e1.frame, e2.frame, e3.frame]);
+      expect(single.received).toEqual([e3.frame]);
+      expect(p.writes()).toBe(1);
     });
 
     it('gives a socket that missed an event in the middle exactly its own events, in order', async () => {
