@@ -16,6 +16,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { backoffDelay } from '../clients/node/src/backoff';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '../clients/node/src/handshake';
 import { readerTopics } from './topics';
 
 export const MARK = '"headline":"fwb:';
@@ -311,9 +312,9 @@ async function reconnect(slot: Slot): Promise<void> {
   if (exiting) return;
   reconnectAttempts++;
   try {
-    // Back once welcomed (noteCursor): the resume is planned by then. The clients set no handshake
-    // limit of their own (the system's connect timeout applies); a long one keeps a storm from repeating itself.
-    await connect(slot, 60_000);
+    // Back once welcomed (noteCursor): the resume is planned by then. A handshake the server never
+    // answers is given up after the clients' own limit, as theirs would be.
+    await connect(slot, DEFAULT_HANDSHAKE_TIMEOUT_MS);
   } catch {
     slot.ws?.terminate();
     slot.ws = undefined;

@@ -6,6 +6,9 @@
  * accepted.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import IORedis from 'ioredis';
@@ -358,6 +361,41 @@ describe('the pages in Chromium', () => {
     expect(await page.evaluate(() => (window as any).__probe.got[1])).toBe(live.body.id);
     await page.evaluate(() => (window as any).__probe.fw.close());
     await page.close();
+  });
+
+  it.each([['websocket'], ['sse']])('the browser client drops a connection the server never serves and tries again (%s)', async (transport) => {
+    // A server that serves a page and the client module, takes the stream's connections and never
+    // answers them: as a gateway killed between the cluster primary's handoff and its answer.
+    const held: Duplex[] = [];
+    const clientJs = fs.readFileSync(path.resolve(__dirname, '../../dist/web/client/flashwire.js'));
+    const silent = http.createServer((req, res) => {
+      if (req.url?.startsWith('/v1/')) return void held.push(req.socket);
+      if (req.url === '/client/flashwire.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(clientJs);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>silent</title>');
+    });
+    silent.on('upgrade', (_req, socket) => held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`);
+      await page.evaluate(async (transport) => {
+        const { FlashwireClient } = await new Function('u', 'return import(u)')('/client/flashwire.js');
+        const reasons: string[] = [];
+        const fw = new FlashwireClient({ topics: ['world'], transport, handshakeTimeoutMs: 300, initialDelayMs: 10, maxDelayMs: 20 });
+        fw.on('state', (s: any) => s.state === 'reconnecting' && s.reason && reasons.push(s.reason));
+        (window as any).__probe = { fw, reasons };
+        fw.connect();
+      }, transport);
+      await page.waitForFunction(() => (window as any).__probe.reasons.length >= 2, undefined, { timeout: WAIT_MS });
+      expect(await page.evaluate(() => (window as any).__probe.reasons.slice(0, 2))).toEqual(['not served within 300 ms', 'not served within 300 ms']);
+      expect(held.length).toBeGreaterThanOrEqual(2);
+      await page.evaluate(() => (window as any).__probe.fw.close());
+    } finally {
+      await page.close();
+      for (const s of held) s.destroy();
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it('shows desktop notifications only after the reader allows them', async () => {

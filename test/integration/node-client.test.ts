@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import IORedis from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -246,6 +246,32 @@ describe('the Node client', () => {
     // What ws had already read when paused can still arrive: HWM plus at most a socket read.
     expect(bufferedWhileBusy).toBeLessThan(hwm + 64);
     expect(stream.stats.maxBuffered).toBeLessThan(hwm + 64);
+  });
+
+  it('drops a connection the server never upgrades and tries again, with the reason', async () => {
+    // A server that takes connections and never answers, as a gateway killed between the cluster primary's handoff and its answer.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const reasons: string[] = [];
+    const stream = new AlertStream({
+      url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      handshakeTimeoutMs: 200,
+      initialDelayMs: 10,
+      maxDelayMs: 20,
+      onState: (state, d) => state === 'reconnecting' && d.reason && reasons.push(d.reason),
+    });
+    const reading = stream[Symbol.asyncIterator]().next();
+    try {
+      await eventually(() => reasons.length >= 2 && held.length >= 2);
+      expect(reasons[0]).toBe('closed 1006 (Opening handshake has timed out)');
+      expect(stream.stats.connections).toBe(0);
+    } finally {
+      stream.close();
+      await reading;
+      for (const s of held) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 
   it('FlashwireApi turns problems into FlashwireApiError with the field errors', async () => {

@@ -5,6 +5,8 @@
  * - Auth: an API key (or subscriber token) in the Authorization header.
  * - Reconnection with exponential backoff and jitter, resuming with `since`
  *   from the last event received, so nothing is missed and nothing repeats.
+ *   A connection not upgraded within `handshakeTimeoutMs` is dropped and
+ *   retried the same way, never waited on forever.
  * - At least once across restarts: `loadEventId` gives the starting point
  *   and `saveEventId` is awaited for an event only once the consumer is done
  *   with it — when it asks for the next event, or calls `ack()`. Leaving the
@@ -28,6 +30,7 @@
 import WebSocket from 'ws';
 import { backoffDelay } from './backoff';
 import { compareEventIds } from './event-id';
+import { handshakeTimeout } from './handshake';
 import type { ErrorFrame, EventFrame, ResyncFrame, WelcomeFrame } from './types';
 
 /** What the stream yields: feed events in eventId order, and `resync` when a gap could not be replayed. */
@@ -58,6 +61,8 @@ export interface AlertStreamOptions extends ConnectionOptions {
   initialDelayMs?: number;
   /** Reconnection backoff: the longest delay (ms, default 30,000). */
   maxDelayMs?: number;
+  /** How long a connection may take to be upgraded before it is dropped and retried (ms, default 30,000). */
+  handshakeTimeoutMs?: number;
   onState?: (state: StreamState, detail: { attempt: number; delayMs?: number; reason?: string }) => void;
   /** Each connection's `welcome` frame: the topics granted, whether `since` was honoured. */
   onWelcome?: (frame: WelcomeFrame) => void;
@@ -188,9 +193,10 @@ export class AlertStream implements AsyncIterable<StreamEvent> {
     if (this.ended) return;
     this.state(this.attempt === 0 ? 'connecting' : 'reconnecting', { attempt: this.attempt });
     const headers = this.options.key ? { Authorization: `Bearer ${this.options.key}` } : undefined;
-    const ws = new WebSocket(this.url(), { headers, perMessageDeflate: false });
+    const ws = new WebSocket(this.url(), { headers, perMessageDeflate: false, handshakeTimeout: handshakeTimeout(this.options.handshakeTimeoutMs) });
     this.ws = ws;
     let welcomed = false;
+    let failure = '';
     ws.on('message', (data) => {
       let frame: { type?: string; eventId?: string };
       try {
@@ -221,7 +227,10 @@ export class AlertStream implements AsyncIterable<StreamEvent> {
       this.stats.received++;
       this.push(frame as EventFrame);
     });
-    ws.on('error', () => undefined); // 'close' follows and handles it
+    // 'close' follows and handles it; the error says why (a handshake that timed out, a refused connect).
+    ws.on('error', (err) => {
+      failure ||= err.message;
+    });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
@@ -234,7 +243,7 @@ export class AlertStream implements AsyncIterable<StreamEvent> {
       if (welcomed) this.attempt = 0;
       const delayMs = backoffDelay(this.attempt, this.options);
       this.attempt++;
-      this.state('reconnecting', { attempt: this.attempt, delayMs, reason: `closed ${code}${reason.length ? ': ' + String(reason) : ''}` });
+      this.state('reconnecting', { attempt: this.attempt, delayMs, reason: `closed ${code}${reason.length ? ': ' + String(reason) : failure ? ` (${failure})` : ''}` });
       this.timer = setTimeout(() => this.connect(), delayMs);
     });
   }

@@ -15,5 +15,6 @@ export {
 } from './alert-stream';
 export { FlashwireApi, FlashwireApiError, type AlertPage, type FeedPage, type FieldError, type FlashwireApiOptions, type ProblemDocument } from './api-client';
 export { backoffDelay, type BackoffOptions } from './backoff';
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake';
 export { compareEventIds, eventTime, isEventId } from './event-id';
 export type * from './types';

@@ -23,6 +23,7 @@
 import type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame } from '../../protocol/frames';
 import { backoffDelay } from '../../../clients/node/src/backoff';
 import { compareEventIds, isEventId } from '../../../clients/node/src/event-id';
+import { handshakeTimeout } from '../../../clients/node/src/handshake';
 
 export type { AlertFrame, ErrorFrame, RetractFrame, UpdateFrame, WelcomeFrame };
 export type AlertPayload = AlertFrame['alert'];
@@ -78,6 +79,8 @@ export interface FlashwireClientOptions {
   /** First reconnect delay; doubles per failed attempt up to maxDelayMs. */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** How long a connection may take to be served (the upgrade answered, the stream's headers received) before it is dropped and retried (ms, default 30,000). */
+  handshakeTimeoutMs?: number;
   /** Send `ack` frames so readers are counted in the delivery report (WebSocket only). */
   ack?: boolean;
 }
@@ -97,6 +100,8 @@ export class FlashwireClient {
   private ws: WebSocket | undefined;
   private es: EventSource | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Running while a connection waits to be served: a connection nobody answers is not waited on forever. */
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private wanted = false;
   private current: ConnectionState = 'idle';
@@ -219,8 +224,14 @@ export class FlashwireClient {
     }
     this.ws = ws;
     let opened = false;
+    this.awaitServed(() => {
+      if (this.ws !== ws) return;
+      this.teardown();
+      this.failed('websocket', false, this.notServed());
+    });
     ws.onopen = () => {
       opened = true;
+      this.served();
     };
     ws.onmessage = (m) => this.frame(typeof m.data === 'string' ? m.data : '');
     ws.onclose = (e) => {
@@ -239,9 +250,16 @@ export class FlashwireClient {
     const onData = (m: MessageEvent) => this.frame(String(m.data));
     for (const t of SSE_TYPES) es.addEventListener(t, onData as EventListener);
     es.onmessage = onData;
+    this.awaitServed(() => {
+      if (this.es !== es) return;
+      this.teardown();
+      this.failed('sse', false, this.notServed());
+    });
     es.onopen = () => {
+      if (this.es !== es) return;
+      this.served();
       // SSE has no welcome frame to wait for: the stream is open once headers arrive.
-      if (this.es === es && this.current !== 'open') this.opened('sse');
+      if (this.current !== 'open') this.opened('sse');
     };
     es.onerror = () => {
       if (this.es !== es) return;
@@ -277,7 +295,22 @@ export class FlashwireClient {
     this.setState({ state: 'closed', transport: this.currentTransport, attempt: this.attempt, reason });
   }
 
+  private awaitServed(onTimeout: () => void): void {
+    this.served();
+    this.handshakeTimer = setTimeout(onTimeout, handshakeTimeout(this.options.handshakeTimeoutMs));
+  }
+
+  private served(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+  }
+
+  private notServed(): string {
+    return `not served within ${handshakeTimeout(this.options.handshakeTimeoutMs)} ms`;
+  }
+
   private teardown(): void {
+    this.served();
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {
