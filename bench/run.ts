@@ -58,6 +58,8 @@ interface Options {
   docs: boolean;
   /** Extra node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   gatewayNodeArgs: string[];
+  /** Extra node flags for the api+worker process, as for the gateway. */
+  apiNodeArgs: string[];
   /** Alerts sent before the spaced ones and reported apart: the first on fresh connections cost more. */
   warmupAlerts: number;
   /** Extra node flags for the reader processes. */
@@ -74,7 +76,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], readerNodeArgs: [], warmupAlerts: 2, push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
+  const o: Options = { readers: [2000], alerts: 20, burst: 200, gateways: 1, clientProcs: undefined, topics: 1, spacingMs: 200, ingestSeconds: 10, ingestConnections: 32, floor: true, acceptFloor: true, docs: false, gatewayNodeArgs: [], apiNodeArgs: [], readerNodeArgs: [], warmupAlerts: 2, push: 0, pushConcurrency: 32, webhooks: undefined, killGateway: false, killSpacingMs: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = () => {
@@ -103,13 +105,14 @@ function parseArgs(argv: string[]): Options {
       case '--docs': o.docs = true; break;
       case '--webhooks': o.webhooks = v().split(',').map(Number); break;
       case '--gateway-node-args': o.gatewayNodeArgs = v().split(' ').filter(Boolean); break;
+      case '--api-node-args': o.apiNodeArgs = v().split(' ').filter(Boolean); break;
       case '--reader-node-args': o.readerNodeArgs = v().split(' ').filter(Boolean); break;
       case '--push': o.push = n(); break;
       case '--push-concurrency': o.pushConcurrency = n(); break;
       case '--kill-gateway': o.killGateway = true; break;
       case '--kill-spacing-ms': o.killSpacingMs = n(); break;
       case '--help':
-        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--warmup-alerts 2] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--reader-node-args "..."] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
+        process.stdout.write('npm run bench -- [--readers 2000,10000] [--alerts 20] [--warmup-alerts 2] [--burst 200] [--gateways 1] [--client-procs K] [--topics 1] [--spacing-ms 200] [--ingest-seconds 10] [--ingest-connections 32] [--no-floor] [--no-accept-floor] [--docs] [--gateway-node-args "--cpu-prof --cpu-prof-dir=DIR"] [--api-node-args "..."] [--reader-node-args "..."] [--kill-gateway [--kill-spacing-ms MS]]\n       npm run bench -- --push 10000 [--alerts 3] [--push-concurrency 32]   (Web Push fan-out at a local push-service stand-in)\n');
         process.stdout.write('       npm run bench -- --webhooks 100,1000 [--alerts 20] [--burst 200]   (webhook delivery to N local endpoints)\n');
         process.exit(0);
       default: throw new Error(`unknown option ${a} (try --help)`);
@@ -344,7 +347,7 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string, logF
     FLASHWIRE_PUBLISH_RATE_PER_MINUTE: '1000000',
     FLASHWIRE_SHUTDOWN_GRACE_MS: '2000',
   };
-  const api = await spawnService(MAIN_JS, { ...common, PORT: String(apiPort), FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_LOG_LEVEL: 'warn' }, 0);
+  const api = await spawnService(MAIN_JS, { ...common, PORT: String(apiPort), FLASHWIRE_ROLES: 'api,worker', FLASHWIRE_LOG_LEVEL: 'warn' }, 0, o.apiNodeArgs);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitHttpOk(`${apiUrl}/readyz`);
   // The gateway logs at info: it logs only its lifecycle, and "listening" tells us each process is up.
