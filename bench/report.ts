@@ -136,13 +136,13 @@ export function rows(r: NResult): Row[] {
   const lrRatio = b ? f.spaced.lastReaderMedianMs / b.spaced.lastReaderMedianMs : NaN;
   const p99Ratio = b ? f.spaced.p99Ms / b.spaced.p99Ms : NaN;
   const burstRatio = b ? f.burst.deliveriesPerSecond / b.burst.deliveriesPerSecond : NaN;
-  out.push(['time to last reader, median of alerts (ms)', f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs), b ? `≤ 1.0× floor: ${verdict(lrRatio <= 1)}` : lastReaderTarget(r)]);
+  out.push(['time to last reader, median of alerts (ms)', f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.lastReaderMedianMs, b?.spaced.lastReaderMedianMs), b && atFloorShape(r) ? `≤ 1.0× floor: ${verdict(lrRatio <= 1)}` : lastReaderTarget(r)]);
   out.push(['time to last reader, worst alert (ms)', f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs ?? null, ratio(f.spaced.lastReaderMaxMs, b?.spaced.lastReaderMaxMs), worstAlertTarget(r)]);
   if (f.spaced.warmupLastReaderMs?.length) out.push(['  warm-up alerts before them, first on fresh connections: time to last reader (ms)', f.spaced.warmupLastReaderMs.join(', '), b?.spaced.warmupLastReaderMs?.join(', ') ?? null, '', '']);
   out.push(['  of which: POST answered 202 (ms, median)', f.spaced.acceptedMedianMs ?? '', '', '', '']);
   out.push(['  of which: feed append → last reader (ms, median; floor: PUBLISH → last)', f.spaced.appendToLastReaderMedianMs ?? '', b?.spaced.lastReaderMedianMs ?? null, ratio(f.spaced.appendToLastReaderMedianMs, b?.spaced.lastReaderMedianMs), '']);
   out.push(['latency p50 (ms)', f.spaced.p50Ms, b?.spaced.p50Ms ?? null, ratio(f.spaced.p50Ms, b?.spaced.p50Ms), '']);
-  out.push(['latency p99 (ms)', f.spaced.p99Ms, b?.spaced.p99Ms ?? null, ratio(f.spaced.p99Ms, b?.spaced.p99Ms), b ? `≤ 1.0× floor: ${verdict(p99Ratio <= 1)}` : '']);
+  out.push(['latency p99 (ms)', f.spaced.p99Ms, b?.spaced.p99Ms ?? null, ratio(f.spaced.p99Ms, b?.spaced.p99Ms), b && atFloorShape(r) ? `≤ 1.0× floor: ${verdict(p99Ratio <= 1)}` : '']);
   out.push(['latency max (ms)', f.spaced.maxMs, b?.spaced.maxMs ?? null, ratio(f.spaced.maxMs, b?.spaced.maxMs), '']);
   out.push(['spaced: CPU per delivery, server / readers / rest of the machine (µs)', cpuPerDelivery(f), b ? cpuPerDelivery(b) : null, '', '']);
   out.push(['spaced alerts lost / duplicated', `${f.spaced.lost} / ${f.spaced.duplicates}`, b ? `${b.spaced.lost} / ${b.spaced.duplicates}` : null, '', `0: ${verdict(f.spaced.lost === 0 && f.spaced.duplicates === 0)}`]);
@@ -154,7 +154,7 @@ export function rows(r: NResult): Row[] {
   out.push(['idle: server RSS with readers (MiB)', f.idle.rssMiB, b?.idle.rssMiB ?? null, ratio(f.idle.rssMiB, b?.idle.rssMiB), '']);
   out.push(['idle: RSS per server process (MiB)', processRss(f.idle.processes), b ? processRss(b.idle.processes) : null, '', '']);
   out.push(['idle: open files per server process (≈ readers held)', processFiles(f.idle.processes), b ? processFiles(b.idle.processes) : null, '', '']);
-  out.push(['idle: bytes per connection', f.idle.bytesPerConnection, b?.idle.bytesPerConnection ?? null, ratio(f.idle.bytesPerConnection, b?.idle.bytesPerConnection), `≤ 6144: ${verdict(f.idle.bytesPerConnection <= 6144)}`]);
+  out.push(['idle: bytes per connection', f.idle.bytesPerConnection, b?.idle.bytesPerConnection ?? null, ratio(f.idle.bytesPerConnection, b?.idle.bytesPerConnection), atFloorShape(r) ? `≤ 6144: ${verdict(f.idle.bytesPerConnection <= 6144)}` : '']);
   out.push(['idle: bytes per connection, second half only (marginal)', f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection ?? null, ratio(f.idle.marginalBytesPerConnection, b?.idle.marginalBytesPerConnection), '']);
   out.push(['readers connected (failed) / connect seconds', `${f.readers} (${f.readersFailed}) / ${f.connectSeconds}`, b ? `${b.readers} (${b.readersFailed}) / ${b.connectSeconds}` : null, '', '']);
   if (r.ingest) {
@@ -179,6 +179,15 @@ export function rows(r: NResult): Row[] {
     }
   }
   return out;
+}
+
+/**
+ * The shape the targets against the floor are set for: 10,000 readers on one gateway process. At
+ * fewer readers the fan-out is so short that the durable accept (an fsync the floor's PUBLISH does
+ * not make) is a large part of it; those runs are reported, not judged.
+ */
+function atFloorShape(r: NResult): boolean {
+  return r.readers === 10_000 && r.gatewayProcesses === 1;
 }
 
 /** Single-alert time targets for many readers over several gateway processes, where no floor can take part (its processes would pass the open-file limit). */

@@ -45,6 +45,15 @@ describe('benchmark targets', () => {
     expect(target(slower, 'burst: peak server RSS')).toBe('< 400 MiB (one process): MISSED');
   });
 
+  it('other shapes against the floor are reported, not judged: the targets are set for 10,000 readers on one process', () => {
+    const floor = phase(ok);
+    const small = run(2_000, 1, phase({ ...ok, lastReaderMedianMs: 300, p99Ms: 300, bytesPerConnection: 7000 }), floor);
+    expect(target(small, 'time to last reader, median')).toBe('');
+    expect(target(small, 'latency p99')).toBe('');
+    expect(target(small, 'idle: bytes per connection')).toBe('');
+    expect(target(run(10_000, 2, phase({ ...ok, lastReaderMedianMs: 300 }), floor), 'time to last reader, median')).toBe('');
+  });
+
   it('100,000 readers: the last reader of a single alert within 2 s; the one-process memory bound does not apply', () => {
     expect(target(run(100_000, 7, phase({ ...ok, lastReaderMedianMs: 2000, peakRssMiB: 1100 }), null), 'time to last reader, median')).toBe('≤ 2000 ms at 100,000 readers: met');
     expect(target(run(100_000, 7, phase({ ...ok, lastReaderMedianMs: 2001 }), null), 'time to last reader, median')).toBe('≤ 2000 ms at 100,000 readers: MISSED');
