@@ -38,8 +38,7 @@ const TICK_MS = 1000;
 export class SpreadRound<C> {
   /** Ticks per interval. */
   readonly slices: number;
-  /** Ticks since start. */
-  tick = 0;
+  private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   private round: Iterator<C> | undefined;
   private quota = 0;
@@ -54,6 +53,11 @@ export class SpreadRound<C> {
     this.slices = Math.max(1, Math.round(intervalMs / TICK_MS));
   }
 
+  /** Ticks since start. */
+  get tick(): number {
+    return this.ticks;
+  }
+
   start(): void {
     this.timer = setInterval(() => this.step(), this.intervalMs / this.slices);
     this.timer.unref();
@@ -65,8 +69,8 @@ export class SpreadRound<C> {
   }
 
   private step(): void {
-    const inRound = this.tick % this.slices;
-    this.tick++;
+    const inRound = this.ticks % this.slices;
+    this.ticks++;
     if (inRound === 0 || !this.round) {
       this.onRound();
       // A Set's (or Map's) iterator sees members added during the round and skips those removed.

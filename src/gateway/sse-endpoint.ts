@@ -138,7 +138,8 @@ export class SseEndpoint {
     if (principal?.kind === 'token') this.armExpiry(stream, principal.expiresAt);
 
     stream.reader = await this.gateway.openReader({ transport: stream.transport, requested: granted, principal, since: lastEventId ?? sinceParam(url) });
-    if (this.streams.get(res) !== stream) this.gateway.closeReader(stream.reader);
+    // Closed while the reader opened: onClose had no reader to close yet.
+    if (!this.streams.has(res)) this.gateway.closeReader(stream.reader);
   }
 
   private onClose(res: ServerResponse): void {
