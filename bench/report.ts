@@ -183,8 +183,9 @@ export function rows(r: NResult): Row[] {
 
 /**
  * The shape the targets against the floor are set for: 10,000 readers on one gateway process. At
- * fewer readers the fan-out is so short that the durable accept (an fsync the floor's PUBLISH does
- * not make) is a large part of it; those runs are reported, not judged.
+ * fewer readers the fan-out is so short that Flashwire's accept (HTTP, the key and rate checks, the
+ * durable append), which the floor's PUBLISH skips, is a large part of it; those runs are reported,
+ * not judged.
  */
 function atFloorShape(r: NResult): boolean {
   return r.readers === 10_000 && r.gatewayProcesses === 1;
