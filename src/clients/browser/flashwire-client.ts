@@ -237,6 +237,7 @@ export class FlashwireClient {
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.served();
       // 4001: the credential is bad or expired; retrying cannot help.
       if (e.code === 4001) return this.stop(`credential refused (${e.reason || 4001})`);
       this.failed('websocket', opened, `closed ${e.code}${e.reason ? ': ' + e.reason : ''}`);
@@ -263,6 +264,7 @@ export class FlashwireClient {
     };
     es.onerror = () => {
       if (this.es !== es) return;
+      this.served();
       // EventSource would retry on its own, from its own Last-Event-ID and
       // without backoff; this client owns reconnection instead.
       const wasOpen = this.current === 'open';
