@@ -88,7 +88,7 @@ export class PushSender {
 
   constructor(private readonly o: PushSenderOptions) {
     this.feed = new Feed(o.redis, o.keys);
-    this.blockingFeed = new Feed(o.blocking, o.keys);
+    this.blockingFeed = new Feed(o.blocking, o.keys, { behindIo: true });
     this.client = new PushClient({ signer: o.signer, concurrencyPerOrigin: o.concurrencyPerOrigin, allowPrivate: o.allowPrivate });
     this.leaseMs = o.leaseMs ?? 10_000;
     this.retryBaseMs = o.retryBaseMs ?? 1000;

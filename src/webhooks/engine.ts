@@ -192,7 +192,7 @@ export class WebhookEngine {
     this.store = o.store;
     this.log = o.log;
     this.feed = new Feed(o.redis, o.keys);
-    this.tailFeed = new Feed(o.tail, o.keys);
+    this.tailFeed = new Feed(o.tail, o.keys, { behindIo: true });
     this.sender = new WebhookSender({ timeoutMs: o.timeoutMs, allowPrivate: o.allowPrivate, lookup: o.lookup });
     this.random = o.random ?? Math.random;
   }

@@ -1,0 +1,93 @@
+/**
+ * A background tail (web push, webhooks) hands on its events after the I/O
+ * that arrived with them: in a process that also runs the API, the accept
+ * whose append woke the tail answers first. The gateway's tail does not
+ * wait.
+ *
+ * Both replies are made to be waiting in their sockets, the tail's first,
+ * before the event loop next polls (the thread is held while Redis
+ * answers), so both are read in the same poll: the order is then the
+ * code's, not the scheduler's.
+ */
+import IORedis from 'ioredis';
+import { Feed } from '../../src/feed/feed';
+import { Keys } from '../../src/redis/keys';
+import { redisForFile } from '../helpers/redis-for-file';
+
+const r = redisForFile();
+
+/** Holds this thread without spinning, so replies pile up in the sockets meanwhile. */
+function holdThread(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A feed entry's fields, as the accept script appends them. */
+function entry(alertId: string): string[] {
+  return ['type', 'alert', 'alert', alertId, 'topics', 'world', 'exp', '', 'body', `"alert":{"id":"${alertId}"}`];
+}
+
+async function blockedClients(client: IORedis): Promise<number> {
+  const info = await client.info('clients');
+  return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/**
+ * A blocking read's reply is made to be read first, the accept's right
+ * after it in the same poll: the append comes from a third connection and
+ * its reply reaches the tail while this thread is held; only then is the
+ * accept's command sent (ioredis writes it to the socket at once), and the
+ * thread held again while Redis answers it. Returns which settled first.
+ */
+async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[]> {
+  const keys = new Keys(prefix);
+  const tailConnection = new IORedis(r.redis.url);
+  const appender = new IORedis(r.redis.url);
+  try {
+    await appender.ping();
+    const feed = new Feed(tailConnection, keys, { behindIo });
+    const after = await feed.lastId();
+    const order: string[] = [];
+    const reading = feed.read(after, 10_000, 10).then((events) => {
+      order.push(`tail:${events.length}`);
+    });
+    for (let i = 0; i < 500 && (await blockedClients(r.client)) === 0; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(await blockedClients(r.client)).toBe(1);
+    // From a timer, not from the reply just read: a command sent from there
+    // can reach Redis only with the next one (seen with ioredis on Node 20).
+    await new Promise((res) => setTimeout(res, 20));
+    const appended = appender.xadd(keys.feed, '*', ...entry('01ALERT'));
+    holdThread(300);
+    const accepted = r.client.ping().then(() => {
+      order.push('accept');
+    });
+    holdThread(300);
+    await Promise.all([reading, accepted, appended]);
+    return order;
+  } finally {
+    tailConnection.disconnect();
+    appender.disconnect();
+  }
+}
+
+describe('a background feed tail', () => {
+  it('hands on its events after the accept whose append woke it has answered', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect(await tailReadFirst(true, `behind-io-${i}`)).toEqual(['accept', 'tail:1']);
+    }
+  });
+
+  it('is what makes the difference: a tail that does not wait goes first', async () => {
+    // The gateway's tail, and the control for the test above: same setup, no waiting.
+    expect(await tailReadFirst(false, 'behind-io-plain')).toEqual(['tail:1', 'accept']);
+  });
+
+  it('reads and parses the same events as a tail that does not wait', async () => {
+    const keys = new Keys('behind-io-same');
+    await r.client.xadd(keys.feed, '*', ...entry('01FIRST'));
+    await r.client.xadd(keys.feed, '*', ...entry('01SECOND'));
+    const waiting = await new Feed(r.client, keys, { behindIo: true }).read('0-0', 100, 10);
+    const plain = await new Feed(r.client, keys).read('0-0', 100, 10);
+    expect(waiting).toEqual(plain);
+    expect(waiting).toHaveLength(2);
+  });
+});
