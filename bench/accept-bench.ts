@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../test/helpers/ports';
 import type { Tailed } from './accept-floor';
+import { Poster } from './post';
 import { forkModule, nextMessage, now, stopChild } from './procs';
 
 export interface AcceptFloor {
@@ -43,12 +44,12 @@ export async function startAcceptFloor(redisUrl: string): Promise<AcceptFloor> {
     for (const w of [...waiters]) w();
   });
   const url = `http://127.0.0.1:${port}/`;
+  const poster = new Poster(url);
   return {
     url,
     async post(body) {
       const t0 = now();
-      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-      await res.arrayBuffer();
+      const res = await poster.post('/', body);
       if (res.status !== 202) throw new Error(`accept floor answered ${res.status}`);
       return { t0, acceptedMs: now() - t0 };
     },
@@ -69,6 +70,9 @@ export async function startAcceptFloor(redisUrl: string): Promise<AcceptFloor> {
         check();
       });
     },
-    stop,
+    async stop() {
+      poster.close();
+      await stop();
+    },
   };
 }

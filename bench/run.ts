@@ -32,6 +32,7 @@ import { CpuSplit, gatewayProcesses, openFileLimit } from './proc-stats';
 import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
 import type { Phase } from './readers';
 import { runPushBench } from './push';
+import { Poster } from './post';
 import { renderTable, type AcceptFloorResult, type IngestLoad, type NResult, type PhaseResult, type RunResult } from './report';
 import { median, pct, round, sorted } from './stats';
 import { alertTopics, readerTopics } from './topics';
@@ -356,7 +357,7 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string, logF
   const logTo = fs.createWriteStream(logFile);
   const gw = await spawnService(MAIN_JS, { ...common, PORT: String(gwPort), FLASHWIRE_ROLES: 'gateway', FLASHWIRE_LOG_LEVEL: 'info', FLASHWIRE_GATEWAY_PROCESSES: String(o.gateways) }, o.gateways, o.gatewayNodeArgs, 60_000, (at) => listenedAt.push(at), logTo);
   gw.once('exit', () => logTo.end());
-  const headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${PUBLISH_KEY}` };
+  const poster = new Poster(apiUrl, { Authorization: `Bearer ${PUBLISH_KEY}` });
   const topics = alertTopics(o.topics);
   const target: Target = {
     name: 'flashwire',
@@ -367,15 +368,18 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string, logF
     async send(phase, k, priority) {
       const body = alertBody(phase, k, priority, topics);
       const t = now();
-      const res = await fetch(`${apiUrl}/v1/alerts`, { method: 'POST', headers, body });
-      await res.arrayBuffer();
-      if (res.status !== 202) throw new Error(`POST /v1/alerts answered ${res.status}`);
+      const res = await poster.post('/v1/alerts', body);
+      if (res.status !== 202) throw new Error(`POST /v1/alerts answered ${res.status}: ${res.body}`);
       if (phase === 's') this.accepted.push(now() - t);
       return t;
     },
     stop: () => stopService(gw),
   };
-  return { target, apiUrl, stopAll: async () => void (await Promise.all([stopService(gw), stopChild(api)])) };
+  const stopAll = async () => {
+    poster.close();
+    await Promise.all([stopService(gw), stopChild(api)]);
+  };
+  return { target, apiUrl, stopAll };
 }
 
 /**
