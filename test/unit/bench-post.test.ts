@@ -51,6 +51,18 @@ describe('the bench POST client', () => {
     }
   });
 
+  it('gives concurrent POSTs a connection each, as a burst sends them', async () => {
+    const before = connections;
+    const poster = new Poster(url);
+    try {
+      const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => poster.post('/', `{"n":${i}}`)));
+      expect(answers.every((a) => a.status === 202)).toBe(true);
+      expect(connections - before).toBe(16);
+    } finally {
+      poster.close();
+    }
+  });
+
   it('rejects when nothing listens', async () => {
     const closed = http.createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
