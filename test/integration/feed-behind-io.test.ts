@@ -12,6 +12,7 @@
 import IORedis from 'ioredis';
 import { Feed } from '../../src/feed/feed';
 import { Keys } from '../../src/redis/keys';
+import { eventually } from '../helpers/clients';
 import { redisForFile } from '../helpers/redis-for-file';
 
 const r = redisForFile();
@@ -54,8 +55,8 @@ async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[
     const reading = feed.read(after, 10_000, 10).then((events) => {
       order.push(`tail:${events.length}`);
     });
-    for (let i = 0; i < 500 && (await blockedClients(r.client)) === 0; i++) await new Promise((res) => setTimeout(res, 10));
-    expect(await blockedClients(r.client)).toBe(1);
+    // The tail's XREAD is blocked in Redis before anything is appended.
+    expect(await eventually(() => blockedClients(r.client))).toBe(1);
     const appended = appender.xadd(keys.feed, '*', ...entry('01ALERT'));
     holdThread(300);
     const accepted = accepter.ping().then(() => {
