@@ -3,7 +3,8 @@
  * the process that was started becomes a node:cluster primary. It only forks
  * the workers, replaces one that dies and passes shutdown signals on; each
  * worker runs the configured roles exactly as a single process would, and
- * the workers share the port (the primary hands out connections round-robin).
+ * the workers share the port (the primary hands out connections round-robin;
+ * lost-handoffs.ts closes those a dying worker never took).
  * Gateways need no coordination between them: each tails the feed itself.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -11,6 +12,7 @@ import type { Logger } from 'pino';
 import type { RedisChoice } from '../src/redis/target';
 import type { Settings } from '../config/settings';
 import { serveClusterMetrics } from '../src/metrics/metrics';
+import { closeLostHandoffs } from './lost-handoffs';
 
 export class ClusterSettingsError extends Error {}
 
@@ -27,7 +29,11 @@ export function startClusterPrimary(settings: Settings, redis: RedisChoice, log:
   }
 
   let stopping = false;
-  const fork = (): Worker => cluster.fork();
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    closeLostHandoffs(worker);
+    return worker;
+  };
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
