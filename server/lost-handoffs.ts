@@ -6,8 +6,10 @@
  * own copy until the worker answers that it accepted it. A worker killed in
  * between never answers, and Node (20 and later, as of this writing) keeps
  * that copy open for good: the client's TCP connection is up, nobody reads
- * it, nobody closes it. Under a gateway kill that was one reader in every
- * storm, back only when its client's handshake limit (30 s) gave up on it.
+ * it, nobody closes it. A connection handed over between the kill and the
+ * primary noticing it is lost the same way. Under a gateway kill that was
+ * one reader in most storms, back only when its client's handshake limit
+ * (30 s) gave up on it.
  * Closing the copy lets the client see the close at once and come back with
  * `since` through its backoff, like every other reader of that process.
  *
