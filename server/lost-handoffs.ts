@@ -16,9 +16,11 @@
  * It follows the primary's own messages to the worker: a connection goes
  * out as `{ cmd: 'NODE_CLUSTER', act: 'newconn', seq }` with its handle, and
  * the worker's answer comes back as an internal message with `ack: seq`.
- * Whatever was sent and not answered when the worker exits is closed. If a
- * Node release changes those messages nothing is tracked and nothing is
- * closed, which is what Node does itself; the fault test that kills a
+ * Whatever was sent and not answered is closed once the worker's process
+ * has closed: it has exited and its channel has been read to the end, so an
+ * answer it sent before dying has been seen and that handle left to Node.
+ * If a Node release changes those messages, nothing is tracked and nothing
+ * is closed, which is what Node does itself; the fault test that kills a
  * gateway process under a stream of connections would then fail.
  */
 import type { Worker } from 'node:cluster';
@@ -36,9 +38,9 @@ interface ClosableHandle {
 
 type Send = (message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
 
-/** Tracks the connections handed to `worker` until it answers for them; closes the rest when it exits. */
+/** Tracks the connections handed to `worker` until it answers for them; closes the rest once it is gone. */
 export function closeLostHandoffs(worker: Worker): void {
-  const proc = worker.process as unknown as { send: Send; on(event: 'internalMessage', fn: (m: unknown) => void): void };
+  const proc = worker.process as unknown as { send: Send; on(event: 'internalMessage', fn: (m: unknown) => void): void; once(event: 'close', fn: () => void): void };
   const unanswered = new Map<number, ClosableHandle>();
   const send = proc.send;
   proc.send = function (this: unknown, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
@@ -52,7 +54,7 @@ export function closeLostHandoffs(worker: Worker): void {
     const m = message as ClusterMessage | null;
     if (m?.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') unanswered.delete(m.ack);
   });
-  worker.once('exit', () => {
+  proc.once('close', () => {
     for (const handle of unanswered.values()) handle.close();
     unanswered.clear();
   });
