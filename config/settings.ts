@@ -54,6 +54,14 @@ const approvalPriorities = z
 
 const base64url = z.string().trim().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url (letters, digits, - and _, no padding)');
 
+/** A number of threads, or `auto` (resolved against the cores and gateway processes when the gateway starts). */
+const writeThreads = z
+  .string()
+  .trim()
+  .regex(/^(auto|\d+)$/, 'must be auto or a whole number between 0 and 16')
+  .transform((s) => (s === 'auto' ? ('auto' as const) : Number(s)))
+  .refine((n) => n === 'auto' || n <= 16, 'must be auto or a whole number between 0 and 16');
+
 const bool = z
   .string()
   .trim()
@@ -117,6 +125,7 @@ export const SETTINGS = {
   FLASHWIRE_PUBLISH_RATE_PER_MINUTE: setting(int(1, 1_000_000), '600', 'writes per key per minute', 'posts, corrections and retractions share it; ten a second is far above any newsroom and stops a runaway script'),
   FLASHWIRE_FEED_ANON_RATE_PER_MINUTE: setting(int(1, 1_000_000), '300', 'requests per client address per minute', 'anonymous GET /v1/feed polls; five a second is far above a poller that waits for next, and stops one address from loading Redis for everyone'),
   FLASHWIRE_GATEWAY_PROCESSES: setting(int(1, 256), '1', 'processes', 'one per core lets a gateway use every core (node:cluster, one shared port, needs REDIS_URL); 1 runs a single process'),
+  FLASHWIRE_GATEWAY_WRITE_THREADS: setting(writeThreads, 'auto', 'threads, or auto', 'auto: one per core the gateway processes leave free, at most 4 (one gateway process on two cores gets one); each shares the socket writes of a big fan-out with the process\'s main thread; 0 writes on the main thread alone'),
   FLASHWIRE_BODY_LIMIT_BYTES: setting(int(1024, 1024 * 1024), String(64 * 1024), 'bytes', 'the public contract caps request bodies at 64 KiB'),
   FLASHWIRE_APPROVAL_PRIORITIES: setting(approvalPriorities, '', 'comma list of priorities', 'empty: every alert goes out on one editor\'s word; list e.g. flash,bulletin to have a second editor (a key with the approve scope) approve those first'),
   FLASHWIRE_APPROVAL_TIMEOUT_SECONDS: setting(int(10, 30 * 24 * 3600), '900', 'seconds', 'an alert nobody approved within 15 minutes is stale news: it is rejected ("approval timed out") rather than sent late'),

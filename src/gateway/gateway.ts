@@ -19,6 +19,7 @@ import { grant } from './access';
 import { dispatchLastOfBatch } from './dispatch-batch';
 import { FeedTail } from './feed-tail';
 import { Hub } from './hub';
+import { ParallelWrites, writeThreadCount } from './parallel-writes';
 import { Reader, type ReaderLimits } from './reader';
 import { RecentEvents } from './recent-events';
 import { resume, type ResumeSource } from './resume';
@@ -58,8 +59,10 @@ export class Gateway {
   readonly reports: ReportWriter;
   /** Who opened each reader, so a revoked key's readers can be found. */
   private readonly principals = new WeakMap<Reader, Principal>();
+  /** Shares a big dispatch's socket writes with write threads; none when there is no core to spare. */
+  private writes: ParallelWrites | undefined;
   /** Counters for metrics and tests. */
-  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0, maxBufferedAtCutOff: 0 };
+  readonly stats = { eventsTailed: 0, deliveries: 0, slowDisconnects: 0, receipts: 0, resumesFromMemory: 0, resumesFromFeed: 0, resyncs: 0, maxBufferedAtCutOff: 0, threadWrites: 0 };
   /** One limits object and one slow-reader callback for every reader: a reader keeps no closure of its own. */
   private readonly readerLimits: ReaderLimits;
   private readonly onSlowReader = (reader: Reader, bufferedBytes: number): void => {
@@ -111,6 +114,8 @@ export class Gateway {
     const pos = await this.tail.start();
     this.recent = new RecentEvents(this.settings.FLASHWIRE_REPLAY_CACHE_ENTRIES, pos);
     this.resumeSource.recent = this.recent;
+    const threads = writeThreadCount(this.settings.FLASHWIRE_GATEWAY_WRITE_THREADS, this.settings.FLASHWIRE_GATEWAY_PROCESSES);
+    if (threads > 0) this.writes = new ParallelWrites({ threads });
     this.accepting = true;
     this.reports.start();
     this.deps.log.info({ position: pos }, 'gateway tailing the feed');
@@ -125,7 +130,8 @@ export class Gateway {
       this.stats.eventsTailed++;
       if (isExpired(e, now)) continue;
       const started = Date.now();
-      const n = e === last ? dispatchLastOfBatch(() => this.hub.dispatch(e)) : this.hub.dispatch(e);
+      const n = e === last ? dispatchLastOfBatch(() => this.hub.dispatch(e), this.writes) : this.hub.dispatch(e);
+      if (e === last && this.writes) this.stats.threadWrites = this.writes.threadWrites;
       const finished = Date.now();
       this.stats.deliveries += n;
       observeDispatched(e.eventId, finished);
@@ -271,6 +277,7 @@ export class Gateway {
       this.accepting = false;
       for (const r of [...this.readers]) r.close(CLOSE.shuttingDown, 'server shutting down; reconnect and resume');
       await this.tail.stop();
+      await this.writes?.stop();
       await this.reports.stop();
     })();
     return this.stopping;

@@ -33,7 +33,7 @@ import type { WebSocket } from 'ws';
 import type { FeedEvent } from '../feed/feed-event';
 import { controlFrameText } from '../feed/frame-text';
 import type { ServerFrame } from '../protocol/frames';
-import { writeThrough } from './dispatch-batch';
+import { settleShared, sharedDispatchNumber, sharedWrites, writeThrough } from './dispatch-batch';
 import type { Transport } from './transport';
 
 const OPEN = 1;
@@ -127,6 +127,8 @@ export class WsTransport implements Transport {
   private pendingBytes = 0;
   /** CONTROL_FRAME_COST for each control frame queued since the socket last drained. */
   private controlCharge = 0;
+  /** The dispatch whose write thread was handed this socket's last write (parallel-writes.ts); 0 for none. */
+  private sharedIn = 0;
 
   constructor(readonly ws: WebSocket) {
     // `_socket` is ws's own name for the connection; every ws 8 release has it.
@@ -170,6 +172,7 @@ export class WsTransport implements Transport {
   sendControl(frame: ServerFrame): void {
     // Events delivered before it must reach the wire before it.
     this.flushNow();
+    settleShared(this.sharedIn);
     this.chargeControl();
     this.ws.send(controlFrameText(frame));
   }
@@ -177,6 +180,7 @@ export class WsTransport implements Transport {
   /** Answers a WebSocket ping (the endpoint checks the cut-off first). */
   sendPong(data: Buffer): void {
     this.flushNow();
+    settleShared(this.sharedIn);
     this.chargeControl();
     this.ws.pong(data);
   }
@@ -187,6 +191,7 @@ export class WsTransport implements Transport {
 
   close(code: number, reason: string): void {
     this.flushNow();
+    settleShared(this.sharedIn);
     const ws = this.ws;
     if (ws.readyState === ws.CLOSED) return;
     ws.close(code, reason);
@@ -209,12 +214,23 @@ export class WsTransport implements Transport {
     this.spill = undefined;
     this.runFirst = undefined;
     this.pendingBytes = 0;
-    if (run) this.writeNow(run);
-    else if (this.isWritable()) writeAll(this.socket!, spill!);
+    if (run) {
+      this.writeNow(run);
+    } else if (this.isWritable()) {
+      settleShared(this.sharedIn);
+      writeAll(this.socket!, spill!);
+    }
   }
 
   private writeNow(bytes: Buffer): void {
-    if (this.isWritable()) this.socket!.write(bytes);
+    if (!this.isWritable()) return;
+    settleShared(this.sharedIn);
+    const shared = sharedWrites();
+    if (shared?.offer(this.socket!, bytes)) {
+      this.sharedIn = sharedDispatchNumber();
+      return;
+    }
+    this.socket!.write(bytes);
   }
 
   /** False for a socket that went away meanwhile: the reader resumes with `since`. */

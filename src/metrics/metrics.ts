@@ -42,6 +42,7 @@ export interface GatewayCounters {
   readonly slowDisconnects: number;
   readonly eventsTailed: number;
   readonly receipts: number;
+  readonly threadWrites: number;
 }
 
 /**
@@ -64,7 +65,7 @@ export interface MetricSources {
 
 const sources = new Set<MetricSources>();
 /** Totals of gateways that stopped, so counters never go down while the process lives. */
-const retired = { deliveries: 0, slowDisconnects: 0, eventsTailed: 0, receipts: 0 };
+const retired = { deliveries: 0, slowDisconnects: 0, eventsTailed: 0, receipts: 0, threadWrites: 0 };
 
 /** Lends a service's parts to the collectors; returns the function that takes them back. */
 export function track(s: MetricSources): () => void {
@@ -77,6 +78,7 @@ export function track(s: MetricSources): () => void {
       retired.slowDisconnects += st.slowDisconnects;
       retired.eventsTailed += st.eventsTailed;
       retired.receipts += st.receipts;
+      retired.threadWrites += st.threadWrites;
     }
   };
 }
@@ -128,6 +130,7 @@ export const metrics = {
   feedEvents: readCounter('flashwire_feed_events_total', 'Feed events this gateway read from the feed', 'eventsTailed'),
   slowDisconnects: readCounter('flashwire_slow_reader_disconnects_total', 'Readers cut off for being too slow (4008)', 'slowDisconnects'),
   receipts: readCounter('flashwire_receipts_total', 'Reader acknowledgements (ack frames) received', 'receipts'),
+  threadWrites: readCounter('flashwire_gateway_thread_writes_total', "Socket writes of this gateway's fan-outs made by its write threads (FLASHWIRE_GATEWAY_WRITE_THREADS) rather than its main thread", 'threadWrites'),
   acceptToFeed: new Histogram({
     name: 'flashwire_accept_to_feed_seconds',
     help: 'From the 202 (or the end of an embargo) to the alert entering the feed',

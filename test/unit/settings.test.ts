@@ -18,6 +18,12 @@ describe('settings', () => {
     expect(s.FLASHWIRE_ALLOWED_ORIGINS).toEqual([]);
   });
 
+  it('takes write threads as auto or a number', () => {
+    expect(loadSettings({}).FLASHWIRE_GATEWAY_WRITE_THREADS).toBe('auto');
+    expect(loadSettings({ FLASHWIRE_GATEWAY_WRITE_THREADS: '0' }).FLASHWIRE_GATEWAY_WRITE_THREADS).toBe(0);
+    expect(loadSettings({ FLASHWIRE_GATEWAY_WRITE_THREADS: ' 2 ' }).FLASHWIRE_GATEWAY_WRITE_THREADS).toBe(2);
+  });
+
   it('parses roles as a comma list and drops repeats', () => {
     expect(loadSettings({ FLASHWIRE_ROLES: 'gateway, api,gateway' }).FLASHWIRE_ROLES).toEqual(['gateway', 'api']);
   });
@@ -32,6 +38,8 @@ describe('settings', () => {
     ['FLASHWIRE_HEARTBEAT_MS', '10', /FLASHWIRE_HEARTBEAT_MS: must be at least 1000/],
     ['FLASHWIRE_LOG_LEVEL', 'loud', /FLASHWIRE_LOG_LEVEL: must be one of/],
     ['FLASHWIRE_ALLOWED_ORIGINS', 'news.example', /FLASHWIRE_ALLOWED_ORIGINS: must be a comma list of origins/],
+    ['FLASHWIRE_GATEWAY_WRITE_THREADS', 'many', /FLASHWIRE_GATEWAY_WRITE_THREADS: must be auto or a whole number between 0 and 16/],
+    ['FLASHWIRE_GATEWAY_WRITE_THREADS', '17', /FLASHWIRE_GATEWAY_WRITE_THREADS: must be auto or a whole number between 0 and 16/],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     let err: unknown;
     try {

@@ -1,0 +1,95 @@
+/**
+ * The body of a write thread (see parallel-writes.ts): it takes chunks of a
+ * dispatch's socket writes off a shared list and writes them with write(2)
+ * on the socket's descriptor, beside the gateway's main thread doing the
+ * same. A dispatch to 10,000 sockets is 10,000 writes whose cost is almost
+ * all the kernel's (TCP on the sender's side, on loopback the receiver's
+ * too), so a second thread halves the time to the last reader where a core
+ * is free, and nothing in JavaScript can make one write cheaper.
+ *
+ * It runs as eval'd source (its own text, see parallel-writes.ts), so it
+ * must close over nothing and reach its modules through require(): the same
+ * code then runs from the compiled build and under the test transpiler.
+ */
+
+/** Slots of the shared control array, by name. */
+export const SLOT = {
+  /** Bumped to wake the thread for a dispatch, or to stop it. */
+  generation: 0,
+  /** Entries the main thread has published so far. */
+  published: 1,
+  /** Next entry not yet claimed by either thread. NO_ENTRY between dispatches. */
+  cursor: 2,
+  /** 1 once the main thread will publish no more entries for this dispatch. */
+  ended: 3,
+  /** 1 while the thread may still claim or write an entry. */
+  active: 4,
+  /** 1 while the thread waits for entries to be published. */
+  waiting: 5,
+  /** 1 once the thread is to exit. */
+  stop: 6,
+} as const;
+export const CONTROL_SLOTS = 8;
+/** The cursor between dispatches: far past any entry, so a late claim takes nothing. */
+export const NO_ENTRY = 0x40000000;
+/** Entries claimed at once: fewer atomic operations, still fine-grained enough to share the work. */
+export const CHUNK = 16;
+
+export interface WriteThreadData {
+  control: SharedArrayBuffer;
+  /** Per entry: descriptor, payload offset, payload length, result (bytes written). */
+  entries: SharedArrayBuffer;
+  payload: SharedArrayBuffer;
+}
+
+/** Runs in the write thread. Self-contained: see the file's comment. */
+export function writeThreadMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { writeSync } = require('node:fs') as typeof import('node:fs');
+  const data = workerData as WriteThreadData;
+  // Constants are repeated here: this function's text is all the thread gets.
+  const GENERATION = 0, PUBLISHED = 1, CURSOR = 2, ENDED = 3, ACTIVE = 4, WAITING = 5, STOP = 6;
+  const CLAIM = 16, FAIL = -1;
+  const control = new Int32Array(data.control);
+  const entries = new Int32Array(data.entries);
+  const payload = new Uint8Array(data.payload);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, GENERATION, seen);
+    if (Atomics.load(control, STOP) === 1) return;
+    seen = Atomics.load(control, GENERATION);
+    // Counted before any claim: the main thread waits for this to fall back
+    // to zero, and a claim made after it saw zero finds the cursor exhausted.
+    Atomics.add(control, ACTIVE, 1);
+    for (;;) {
+      const at = Atomics.load(control, CURSOR);
+      const published = Atomics.load(control, PUBLISHED);
+      if (at < published) {
+        const end = Math.min(at + CLAIM, published);
+        if (Atomics.compareExchange(control, CURSOR, at, end) !== at) continue;
+        for (let i = at; i < end; i++) {
+          const e = i * 4;
+          let written: number;
+          try {
+            written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
+          } catch {
+            // EAGAIN (the socket's buffer is full) or a connection already gone:
+            // the main thread writes it through the socket, which queues or reports.
+            written = FAIL;
+          }
+          entries[e + 3] = written;
+        }
+        continue;
+      }
+      if (Atomics.load(control, ENDED) === 1) break;
+      Atomics.store(control, WAITING, 1);
+      if (Atomics.load(control, PUBLISHED) === published && Atomics.load(control, ENDED) === 0) {
+        Atomics.wait(control, PUBLISHED, published, 5);
+      }
+      Atomics.store(control, WAITING, 0);
+    }
+    Atomics.sub(control, ACTIVE, 1);
+    Atomics.notify(control, ACTIVE);
+  }
+}
