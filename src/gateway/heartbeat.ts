@@ -41,7 +41,8 @@ export class SpreadRound<C> {
   private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   private round: Iterator<C> | undefined;
-  private quota = 0;
+  /** Members visited so far in this round. */
+  private visited = 0;
 
   constructor(
     private readonly members: RoundMembers<C>,
@@ -75,13 +76,20 @@ export class SpreadRound<C> {
       this.onRound();
       // A Set's (or Map's) iterator sees members added during the round and skips those removed.
       this.round = this.members.values();
-      this.quota = Math.ceil(this.members.size / this.slices);
+      this.visited = 0;
     }
-    // The round's last tick takes everyone left, members added since it began too.
-    let n = inRound === this.slices - 1 ? Infinity : this.quota;
+    // What is left of the round, shared over the ticks left in it, so that
+    // members who join during a round (a reconnect storm after a restart)
+    // are spread too, not all visited by its last tick: a round that began
+    // with no readers and ended with 7,000 pinged all 7,000 at once, and an
+    // alert meeting that took three times as long. The last tick takes
+    // everyone left.
+    const ticksLeft = this.slices - inRound;
+    let n = ticksLeft === 1 ? Infinity : Math.ceil(Math.max(0, this.members.size - this.visited) / ticksLeft);
     for (; n > 0; n--) {
       const next = this.round.next();
       if (next.done) break;
+      this.visited++;
       this.visit(next.value);
     }
   }

@@ -92,6 +92,26 @@ describe('the spread heartbeat', () => {
     hb.stop();
   });
 
+  it('spreads connections that arrive during a round over the ticks left in it, not all on its last tick', () => {
+    const { hb, tick, conns } = rig(0, 25);
+    hb.start();
+    // A round begins with nobody connected, then a reconnect storm brings 2,500.
+    tick();
+    for (let i = 0; i < 2500; i++) conns.add(new Conn(`r${i}`));
+    const perTick: number[] = [];
+    let before = 0;
+    for (let i = 1; i < 25; i++) {
+      tick();
+      const now = [...conns].filter((c) => c.pings.length > 0).length;
+      perTick.push(now - before);
+      before = now;
+    }
+    expect(before).toBe(2500);
+    // 24 ticks left for 2,500: about 105 each; never the lot at once.
+    expect(Math.max(...perTick)).toBeLessThanOrEqual(Math.ceil(2500 / 24));
+    hb.stop();
+  });
+
   it('with an interval of one tick pings everyone every tick, as a single beat did', () => {
     const { hb, tick, pinged, answerAll, conns } = rig(7, 1);
     hb.start();
