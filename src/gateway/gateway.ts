@@ -115,7 +115,10 @@ export class Gateway {
     this.recent = new RecentEvents(this.settings.FLASHWIRE_REPLAY_CACHE_ENTRIES, pos);
     this.resumeSource.recent = this.recent;
     const threads = writeThreadCount(this.settings.FLASHWIRE_GATEWAY_WRITE_THREADS, this.settings.FLASHWIRE_GATEWAY_PROCESSES);
-    if (threads > 0) this.writes = new ParallelWrites({ threads });
+    if (threads > 0) {
+      const onError = (err: Error) => this.deps.log.error({ err: String(err) }, 'a gateway write thread failed; writing on the main thread alone');
+      this.writes = new ParallelWrites({ threads, onError });
+    }
     this.accepting = true;
     this.reports.start();
     this.deps.log.info({ position: pos }, 'gateway tailing the feed');

@@ -59,6 +59,8 @@ export interface ParallelWritesOptions {
    * is what tests need.
    */
   mainWrites?: boolean;
+  /** Told when a write thread fails; the gateway then writes on its main thread alone. */
+  onError?: (err: Error) => void;
 }
 
 /** Write threads a gateway process starts: `auto` takes the cores its sibling processes leave free, up to 4. */
@@ -84,7 +86,9 @@ export class ParallelWrites {
   private lastBytes: Buffer | undefined;
   private lastOffset = 0;
   private inDispatch = false;
+  /** No more offers taken: stopped, or a thread is gone. */
   private stopped = false;
+  private closed = false;
   /** Writes made by a write thread, whole or in part, since the start (for metrics and tests). */
   threadWrites = 0;
   /** Of those, the ones the thread wrote short or could not write, finished through the socket. */
@@ -103,11 +107,20 @@ export class ParallelWrites {
     this.payload = Buffer.from(data.payload);
     Atomics.store(this.control, SLOT.cursor, NO_ENTRY);
     Atomics.store(this.control, SLOT.ended, 1);
+    Atomics.store(this.control, SLOT.alive, options.threads ?? 1);
     const source = `(${writeThreadMain.toString()})()`;
     for (let i = 0; i < (options.threads ?? 1); i++) {
       const worker = new Worker(source, { eval: true, workerData: data, name: `flashwire write thread ${i + 1}` });
       // Blocked in Atomics.wait between dispatches: it must not keep the process alive.
       worker.unref();
+      // A thread that is gone takes no more work: later dispatches are written directly.
+      worker.once('error', (err) => {
+        this.stopped = true;
+        options.onError?.(err);
+      });
+      worker.once('exit', () => {
+        this.stopped = true;
+      });
       this.workers.push(worker);
     }
   }
@@ -172,7 +185,9 @@ export class ParallelWrites {
     for (;;) {
       const active = Atomics.load(c, SLOT.active);
       if (active === 0 && Atomics.load(c, SLOT.cursor) >= n) break;
-      Atomics.wait(c, SLOT.active, active, 5);
+      // No thread left to take them: what is unclaimed is the main thread's.
+      if (active === 0 && Atomics.load(c, SLOT.alive) === 0) while (this.writeChunk());
+      else Atomics.wait(c, SLOT.active, active, 5);
     }
     Atomics.store(c, SLOT.cursor, NO_ENTRY);
     Atomics.store(c, SLOT.published, 0);
@@ -196,7 +211,8 @@ export class ParallelWrites {
 
   /** Stops the thread; later dispatches write directly. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    if (this.closed) return;
+    this.closed = true;
     this.finish();
     this.stopped = true;
     Atomics.store(this.control, SLOT.stop, 1);

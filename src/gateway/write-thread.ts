@@ -28,6 +28,8 @@ export const SLOT = {
   waiting: 5,
   /** 1 once the thread is to exit. */
   stop: 6,
+  /** Threads still running: set by the main thread at the start, lowered by each thread as it ends, however it ends. */
+  alive: 7,
 } as const;
 export const CONTROL_SLOTS = 8;
 /** The cursor between dispatches: far past any entry, so a late claim takes nothing. */
@@ -49,47 +51,66 @@ export function writeThreadMain(): void {
   const { writeSync } = require('node:fs') as typeof import('node:fs');
   const data = workerData as WriteThreadData;
   // Constants are repeated here: this function's text is all the thread gets.
-  const GENERATION = 0, PUBLISHED = 1, CURSOR = 2, ENDED = 3, ACTIVE = 4, WAITING = 5, STOP = 6;
+  const GENERATION = 0, PUBLISHED = 1, CURSOR = 2, ENDED = 3, ACTIVE = 4, WAITING = 5, STOP = 6, ALIVE = 7;
   const CLAIM = 16, FAIL = -1;
   const control = new Int32Array(data.control);
   const entries = new Int32Array(data.entries);
   const payload = new Uint8Array(data.payload);
-  let seen = 0;
-  for (;;) {
-    Atomics.wait(control, GENERATION, seen);
-    if (Atomics.load(control, STOP) === 1) return;
-    seen = Atomics.load(control, GENERATION);
-    // Counted before any claim: the main thread waits for this to fall back
-    // to zero, and a claim made after it saw zero finds the cursor exhausted.
-    Atomics.add(control, ACTIVE, 1);
+
+  /** Writes one claimed range, each entry's result in its fourth slot. */
+  const writeRange = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const e = i * 4;
+      let written: number;
+      try {
+        written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
+      } catch {
+        // EAGAIN (the socket's buffer is full) or a connection already gone:
+        // the main thread writes it through the socket, which queues or reports.
+        written = FAIL;
+      }
+      entries[e + 3] = written;
+    }
+  };
+
+  /** Takes chunks until the dispatch has ended and nothing is left. */
+  const share = (): void => {
     for (;;) {
       const at = Atomics.load(control, CURSOR);
       const published = Atomics.load(control, PUBLISHED);
       if (at < published) {
         const end = Math.min(at + CLAIM, published);
-        if (Atomics.compareExchange(control, CURSOR, at, end) !== at) continue;
-        for (let i = at; i < end; i++) {
-          const e = i * 4;
-          let written: number;
-          try {
-            written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
-          } catch {
-            // EAGAIN (the socket's buffer is full) or a connection already gone:
-            // the main thread writes it through the socket, which queues or reports.
-            written = FAIL;
-          }
-          entries[e + 3] = written;
-        }
+        if (Atomics.compareExchange(control, CURSOR, at, end) === at) writeRange(at, end);
         continue;
       }
-      if (Atomics.load(control, ENDED) === 1) break;
+      if (Atomics.load(control, ENDED) === 1) return;
       Atomics.store(control, WAITING, 1);
       if (Atomics.load(control, PUBLISHED) === published && Atomics.load(control, ENDED) === 0) {
         Atomics.wait(control, PUBLISHED, published, 5);
       }
       Atomics.store(control, WAITING, 0);
     }
-    Atomics.sub(control, ACTIVE, 1);
+  };
+
+  let seen = 0;
+  try {
+    for (;;) {
+      Atomics.wait(control, GENERATION, seen);
+      if (Atomics.load(control, STOP) === 1) return;
+      seen = Atomics.load(control, GENERATION);
+      // Counted before any claim: the main thread waits for this to fall back
+      // to zero, and a claim made after it saw zero finds the cursor exhausted.
+      Atomics.add(control, ACTIVE, 1);
+      try {
+        share();
+      } finally {
+        Atomics.sub(control, ACTIVE, 1);
+        Atomics.notify(control, ACTIVE);
+      }
+    }
+  } finally {
+    // However the thread ends, the main thread must not wait for it again.
+    Atomics.sub(control, ALIVE, 1);
     Atomics.notify(control, ACTIVE);
   }
 }

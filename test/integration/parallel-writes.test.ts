@@ -175,6 +175,18 @@ describe('ParallelWrites over real sockets', () => {
     expect(gone.received).toEqual([]);
   }, 60_000);
 
+  it('writes what no thread is left to take on the main thread, rather than waiting for it', async () => {
+    await writes.stop();
+    // No thread at all, and the main thread told to leave shared writes to threads.
+    writes = new ParallelWrites({ threads: 0, directFirst: 0, mainWrites: false });
+    const all = await pairs(20);
+    const sent = [1, 2, 3].map((n) => event(n));
+    for (const e of sent) dispatch(all, e);
+    await eventually(() => all.every((p) => p.received.length >= 3), 30_000);
+    for (const p of all) expect(p.received).toEqual(sent.map((e) => e.frame));
+    expect(writes.threadWrites).toBe(0);
+  });
+
   it('writes directly once stopped', async () => {
     const all = await pairs(5);
     await writes.stop();
