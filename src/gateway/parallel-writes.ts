@@ -35,8 +35,14 @@ const DIRECT_FIRST = 64;
 const MAX_ENTRIES = 65_536;
 /** Bytes of distinct payloads per dispatch (usually one frame, or one run of a burst's frames). */
 const PAYLOAD_BYTES = 1024 * 1024;
-/** How many unclaimed entries the main thread lets build up before it writes a chunk itself. */
-const BACKLOG = 2 * CHUNK;
+/**
+ * How many unclaimed entries the main thread lets build up before it writes
+ * a chunk itself. Deep enough that the thread finds a whole chunk waiting
+ * when it comes back from one: with two chunks, both threads finished their
+ * chunks together and the write thread found the list empty, waited, and
+ * took the main thread's next entries one at a time.
+ */
+const BACKLOG = 4 * CHUNK;
 /** A result that means the main thread wrote the entry itself. */
 const MAIN = -2;
 
@@ -93,6 +99,8 @@ export class ParallelWrites {
   threadWrites = 0;
   /** Of those, the ones the thread wrote short or could not write, finished through the socket. */
   threadShortWrites = 0;
+  /** Times the main thread woke a waiting thread (for tests: at most one per chunk, never one per entry). */
+  threadWakes = 0;
 
   constructor(options: ParallelWritesOptions = {}) {
     this.directFirst = options.directFirst ?? DIRECT_FIRST;
@@ -166,8 +174,10 @@ export class ParallelWrites {
       return true;
     }
     Atomics.store(c, SLOT.published, i + 1);
-    if (Atomics.load(c, SLOT.waiting) === 1) Atomics.notify(c, SLOT.published);
-    if (this.mainWrites && i + 1 - Atomics.load(c, SLOT.cursor) >= BACKLOG) this.writeChunk();
+    const unclaimed = i + 1 - Atomics.load(c, SLOT.cursor);
+    // A waiting thread is woken for a whole chunk, not for each entry, and once (see write-thread.ts).
+    if (unclaimed >= CHUNK) this.wake();
+    if (this.mainWrites && unclaimed >= BACKLOG) this.writeChunk();
     return true;
   }
 
@@ -179,7 +189,7 @@ export class ParallelWrites {
     if (n === 0) return;
     const c = this.control;
     Atomics.store(c, SLOT.ended, 1);
-    if (Atomics.load(c, SLOT.waiting) === 1) Atomics.notify(c, SLOT.published);
+    this.wake();
     if (this.mainWrites) while (this.writeChunk());
     // Then the threads' last chunks (or, without mainWrites, all of them).
     for (;;) {
@@ -219,6 +229,15 @@ export class ParallelWrites {
     Atomics.add(this.control, SLOT.generation, 1);
     Atomics.notify(this.control, SLOT.generation);
     await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  /** Wakes a thread waiting for entries; a thread is woken once per wait. */
+  private wake(): void {
+    const c = this.control;
+    if (Atomics.load(c, SLOT.waiting) === 1 && Atomics.compareExchange(c, SLOT.waiting, 1, 0) === 1) {
+      this.threadWakes++;
+      Atomics.notify(c, SLOT.waiting);
+    }
   }
 
   /** Claims and writes one chunk on the main thread; false when nothing was left. */

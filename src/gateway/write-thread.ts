@@ -24,7 +24,7 @@ export const SLOT = {
   ended: 3,
   /** 1 while the thread may still claim or write an entry. */
   active: 4,
-  /** 1 while the thread waits for entries to be published. */
+  /** 1 while the thread waits for a chunk to be published; the main thread takes it to 0 to wake it. */
   waiting: 5,
   /** 1 once the thread is to exit. */
   stop: 6,
@@ -73,20 +73,32 @@ export function writeThreadMain(): void {
     }
   };
 
-  /** Takes chunks until the dispatch has ended and nothing is left. */
+  /**
+   * Takes chunks until the dispatch has ended and nothing is left. Only a
+   * whole chunk is taken before the end: waking for each entry the main
+   * thread publishes cost a futex call per entry on both sides and left
+   * the thread writing one entry per wake-up.
+   */
   const share = (): void => {
     for (;;) {
-      const at = Atomics.load(control, CURSOR);
+      // ENDED before PUBLISHED: once the end is seen, the count read after it is final.
+      const ended = Atomics.load(control, ENDED) === 1;
       const published = Atomics.load(control, PUBLISHED);
-      if (at < published) {
+      const at = Atomics.load(control, CURSOR);
+      if (at < published && (ended || published - at >= CLAIM)) {
         const end = Math.min(at + CLAIM, published);
         if (Atomics.compareExchange(control, CURSOR, at, end) === at) writeRange(at, end);
         continue;
       }
-      if (Atomics.load(control, ENDED) === 1) return;
+      if (ended) return;
       Atomics.store(control, WAITING, 1);
-      if (Atomics.load(control, PUBLISHED) === published && Atomics.load(control, ENDED) === 0) {
-        Atomics.wait(control, PUBLISHED, published, 5);
+      // Looked at again once WAITING is visible: a chunk published before this
+      // point is seen here, and one published after it finds WAITING set. The
+      // main thread wakes the thread by taking WAITING back to 0, once, so a
+      // wake-up that comes before the wait makes the wait return at once.
+      const now = Atomics.load(control, PUBLISHED);
+      if (now - Atomics.load(control, CURSOR) < CLAIM && Atomics.load(control, ENDED) === 0) {
+        Atomics.wait(control, WAITING, 1, 5);
       }
       Atomics.store(control, WAITING, 0);
     }

@@ -99,6 +99,29 @@ describe('ParallelWrites over real sockets', () => {
     for (const p of all) expect(p.received).toEqual(frames);
   }, 60_000);
 
+  it('wakes a waiting thread for a whole chunk, not for each socket', async () => {
+    const all = await pairs(300);
+    const sent: FeedEvent[] = [];
+    // The hub's walk made slow, as it is among many readers with filters:
+    // the thread then keeps up with what is published and waits between entries.
+    const slowWalk = () => {
+      const until = performance.now() + 0.05;
+      while (performance.now() < until);
+    };
+    for (let n = 1; n <= 10; n++) {
+      const e = event(n);
+      sent.push(e);
+      dispatch(all, e, slowWalk);
+    }
+    // A wake-up is for CHUNK (16) entries the thread then takes, so a
+    // dispatch of 300 wakes it at most ceil(300 / 16) times, plus once at its
+    // end; woken for each entry it was ~one per socket.
+    expect(writes.threadWakes).toBeLessThanOrEqual(10 * (Math.ceil(300 / 16) + 1));
+    const frames = sent.map((e) => e.frame);
+    await eventually(() => all.every((p) => p.received.length >= frames.length), 30_000);
+    for (const p of all) expect(p.received).toEqual(frames);
+  }, 60_000);
+
   it('writes a control frame sent mid-dispatch after the event already offered to that socket', async () => {
     await threadOnly();
     const all = await pairs(40);
