@@ -14,6 +14,8 @@ export interface Target {
   /** WebSocket URL up to the query; readers append their topics. */
   urlBase: string;
   pid: number;
+  /** The system's other processes (Flashwire's API and worker), named by role in the CPU split. */
+  namedPids?: Record<number, string>;
   /** Sends alert k of a phase; answers the time it was handed over. */
   send(phase: Phase, k: number, priority: string): Promise<number>;
   /** How long each send took to be answered (the POST's 202), ms. */

@@ -79,30 +79,89 @@ export function machineBusySeconds(): number {
   }
 }
 
-/** Where the CPU went between two moments: the server's processes, the readers', and everything else on the machine. */
+/** CPU ticks of every process on the machine by pid, with its command name. */
+function allProcessTicks(): Map<number, { name: string; ticks: number }> {
+  const out = new Map<number, { name: string; ticks: number }>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(d), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export interface CpuFigures {
+  serverSeconds: number;
+  readerSeconds: number;
+  /** The rest of the machine: busy time that is neither the server's nor the readers'. */
+  otherSeconds: number;
+  wallSeconds: number;
+  /** The rest of the machine by process name, largest first (at most 8); the system's other processes under their roles. */
+  otherByProcess: Record<string, number>;
+}
+
+/**
+ * Where the CPU went over one or more windows: the server's processes, the
+ * readers', and everything else on the machine. Windows, so that two
+ * systems measured in turn, alert by alert, are each charged only their own.
+ */
 export class CpuSplit {
-  private readonly start: { server: number; readers: number; machine: number; at: number };
+  private open: { server: number; readers: number; machine: number; at: number; ticks: Map<number, { name: string; ticks: number }> } | undefined;
+  private readonly sum = { server: 0, readers: 0, other: 0, wall: 0 };
+  private readonly byName = new Map<string, number>();
+
   constructor(
     private readonly serverPids: () => number[],
     private readonly readerPids: number[],
-  ) {
-    this.start = this.now();
-  }
+    /** The system's other processes (an API), named by role. */
+    private readonly named: Record<number, string> = {},
+  ) {}
 
   private now() {
-    return { server: cpuSeconds(this.serverPids()), readers: cpuSeconds(this.readerPids), machine: machineBusySeconds(), at: Date.now() };
+    return { server: cpuSeconds(this.serverPids()), readers: cpuSeconds(this.readerPids), machine: machineBusySeconds(), at: Date.now(), ticks: allProcessTicks() };
   }
 
-  /** CPU seconds of each since construction, and the wall-clock seconds. */
-  stop(): { serverSeconds: number; readerSeconds: number; otherSeconds: number; wallSeconds: number } {
+  /** Starts a window. */
+  resume(): void {
+    this.open ??= this.now();
+  }
+
+  /** Ends the window started last, adding it to the sums. */
+  pause(): void {
+    const start = this.open;
+    if (!start) return;
+    this.open = undefined;
     const end = this.now();
-    const server = end.server - this.start.server;
-    const readers = end.readers - this.start.readers;
+    const server = end.server - start.server;
+    const readers = end.readers - start.readers;
+    this.sum.server += server;
+    this.sum.readers += readers;
+    this.sum.other += Math.max(0, end.machine - start.machine - server - readers);
+    this.sum.wall += (end.at - start.at) / 1000;
+    const mine = new Set([...this.serverPids(), ...this.readerPids]);
+    for (const [pid, p] of end.ticks) {
+      if (mine.has(pid)) continue;
+      const d = p.ticks - (start.ticks.get(pid)?.ticks ?? 0);
+      if (d <= 0) continue;
+      const name = this.named[pid] ?? p.name;
+      this.byName.set(name, (this.byName.get(name) ?? 0) + d / TICKS);
+    }
+  }
+
+  /** CPU seconds of each over every window so far, and the windows' wall-clock seconds. */
+  figures(): CpuFigures {
+    this.pause();
     return {
-      serverSeconds: round(server, 2),
-      readerSeconds: round(readers, 2),
-      otherSeconds: round(Math.max(0, end.machine - this.start.machine - server - readers), 2),
-      wallSeconds: round((end.at - this.start.at) / 1000, 2),
+      serverSeconds: round(this.sum.server, 2),
+      readerSeconds: round(this.sum.readers, 2),
+      otherSeconds: round(this.sum.other, 2),
+      wallSeconds: round(this.sum.wall, 2),
+      otherByProcess: Object.fromEntries([...this.byName].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k, round(v, 2)])),
     };
   }
 }

@@ -1,6 +1,6 @@
 /** The benchmark's result shape and its markdown table, with Flashwire's ratios to the floor and the targets. */
 import type { KillResult } from './kill';
-import type { ProcessFigures } from './proc-stats';
+import type { CpuFigures, ProcessFigures } from './proc-stats';
 import { round } from './stats';
 
 export interface PhaseResult {
@@ -42,8 +42,8 @@ export interface PhaseResult {
     lost: number;
     duplicates: number;
     timeouts: number;
-    /** CPU seconds over the spaced phase: the server's processes, the readers', the rest of the machine (absent from older runs). */
-    cpu?: { serverSeconds: number; readerSeconds: number; otherSeconds: number; wallSeconds: number };
+    /** CPU seconds over the spaced alerts: the server's processes, the readers', the rest of the machine (absent from older runs). */
+    cpu?: Omit<CpuFigures, 'otherByProcess'> & Partial<Pick<CpuFigures, 'otherByProcess'>>;
   };
   burst: {
     alerts: number;

@@ -4,9 +4,10 @@
  * the same machine, in the same run, with the same reader processes.
  *
  * For each reader count N it starts the service (API + worker in one
- * process, the gateway in another, or several with node:cluster), opens N
- * readers spread over client processes and loopback addresses, and
- * measures: POST-to-reader latency over spaced alerts, a burst's
+ * process, the gateway in another, or several with node:cluster) and the
+ * floor, opens N readers on each, spread over client processes and
+ * loopback addresses, and measures: POST-to-reader latency over spaced
+ * alerts, taken from the two systems in turn (target-run.ts), a burst's
  * deliveries per second and the gateway's peak memory, idle memory per
  * connection, then ingest with autocannon. The floor gets the same readers,
  * the same spaced messages and the same burst, published on Redis pub/sub.
@@ -23,18 +24,18 @@ import IORedis from 'ioredis';
 import WebSocket from 'ws';
 import { freePort } from '../test/helpers/ports';
 import { startRedis } from '../test/helpers/redis';
-import { rssSampler, treeOf, treeRss } from '../test/helpers/rss';
+import { treeOf } from '../test/helpers/rss';
 import { startAcceptFloor, type AcceptFloor } from './accept-bench';
 import { drawLatencyChart } from './chart';
-import { ReaderFleet, waitUntil, type Target } from './fleet';
-import { killPhase } from './kill';
-import { CpuSplit, gatewayProcesses, openFileLimit } from './proc-stats';
+import { waitUntil, type Target } from './fleet';
+import { TargetRun, type Measured } from './target-run';
+import { openFileLimit } from './proc-stats';
 import { forkModule, killAll, nextMessage, now, sleep, spawnService, stopChild, waitHttpOk } from './procs';
 import type { Phase } from './readers';
 import { runPushBench } from './push';
 import { Poster } from './post';
-import { renderTable, type AcceptFloorResult, type IngestLoad, type NResult, type PhaseResult, type RunResult } from './report';
-import { median, pct, round, sorted } from './stats';
+import { renderTable, type AcceptFloorResult, type IngestLoad, type NResult, type RunResult } from './report';
+import { median, pct, round } from './stats';
 import { alertTopics, readerTopics } from './topics';
 import { webhookBench, type WebhookBenchResult } from './webhooks';
 
@@ -136,199 +137,36 @@ const FIXTURE = {
 };
 
 /**
- * `between(k)`, when given, runs after spaced alert k and its spacing, followed by the spacing again: another
- * system's alert measured moments apart from this one's, under the same load, without overlapping it.
+ * Flashwire and the floor, each with its own readers open at once, their
+ * spaced alerts taken in turn: Flashwire's alert k, the accept floor's (when
+ * given), the floor's alert k, and so on. A shared machine's load moves by a
+ * third within seconds; alerts taken in turn see the same moments, where two
+ * phases a minute apart did not. Each system's CPU is counted over its own
+ * alerts only. Then each one's burst, in turn, and the gateway kill last,
+ * once the floor's readers are gone.
  */
-async function measure(target: Target, n: number, o: Options, procCount: number, log: (s: string) => void, between?: (k: number) => Promise<void>): Promise<PhaseResult & { latencies: Float64Array }> {
-  await sleep(1500);
-  const rssBefore = treeRss(target.pid);
-  log(`${target.name}: opening ${n} readers from ${procCount} processes`);
-  // Two halves, each from its own processes: the second half's growth is the marginal cost of a connection, free of fixed costs (heap spaces growing once).
-  const half = Math.floor(n / 2);
-  const procHalf = Math.max(1, Math.floor(procCount / 2));
-  // Readers resume with `since` when dropped only where a gateway is to be killed: elsewhere a drop is a finding.
-  const resume = target.name === 'flashwire' && o.killGateway;
-  const a = await ReaderFleet.open(target, half, procHalf, { topics: o.topics, resume, nodeArgs: o.readerNodeArgs });
-  await sleep(3000);
-  const rssHalf = treeRss(target.pid);
-  const b = await ReaderFleet.open(target, n - half, procCount - procHalf, { topics: o.topics, firstReader: half, resume, nodeArgs: o.readerNodeArgs });
-  const fleet = new ReaderFleet([...a.fleet.procs, ...b.fleet.procs], [...a.fleet.counts, ...b.fleet.counts]);
-  const seconds = a.seconds + b.seconds;
-  const open = a.open + b.open;
-  const failed = a.failed + b.failed;
-  const firstError = a.firstError ?? b.firstError;
+async function measureInTurn(fw: Target, floorTarget: Target | null, n: number, o: Options, procCount: number, log: (s: string) => void, acceptFloorOne?: (k: number) => Promise<void>): Promise<{ flashwire: Measured; floor: Measured | null }> {
+  const fwRun = await TargetRun.open(fw, n, procCount, o, log);
+  let floorRun: TargetRun | null = null;
   try {
-    if (failed > 0) log(`${target.name}: ${failed} readers failed to open (${firstError})`);
-    await sleep(3000);
-    const rssIdle = treeRss(target.pid);
-    const processes = gatewayProcesses(target.pid);
-    log(`${target.name}: ${open} readers open in ${round(seconds)} s; RSS ${mib(rssBefore)} -> ${mib(rssIdle)} MiB (${processes.map((p) => `${p.role} ${p.rssMiB} MiB, ${p.openFiles} files`).join('; ')})`);
-    // Polling costs the readers CPU while they receive; at large N a coarser poll only paces the next alert.
-    const pollMs = Math.max(20, Math.round(n / 1000));
-
-    // The first alerts on fresh connections cost more (at 50,000 readers, up to twice the time to the last
-    // reader): they are sent first, and reported apart from the spaced alerts, which are the steady state.
-    const warmup: number[] = [];
-    if (o.warmupAlerts > 0) {
-      await fleet.phase('w', o.warmupAlerts, -1);
-      const w0: number[] = [];
-      for (let k = 0; k < o.warmupAlerts; k++) {
-        w0[k] = await target.send('w', k, 'urgent');
-        await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
+    floorRun = floorTarget ? await TargetRun.open(floorTarget, n, procCount, o, log) : null;
+    for (let k = 0; k < o.alerts; k++) {
+      await fwRun.spacedOne(k);
+      if (acceptFloorOne) {
+        await acceptFloorOne(k);
         await sleep(o.spacingMs);
       }
-      const got = await fleet.collect();
-      for (let k = 0; k < o.warmupAlerts; k++) {
-        let max = 0;
-        for (const c of got) for (let r = 0; r < c.readers; r++) max = Math.max(max, (c.times[r * o.warmupAlerts + k] || Infinity) - w0[k]!);
-        warmup.push(round(max, 1));
-      }
-      log(`${target.name}: warm-up alerts, time to the last reader: ${warmup.join(', ')} ms`);
+      await floorRun?.spacedOne(k);
     }
-
-    // Spaced alerts: the next is sent once every reader has the last (or 10 s passed).
-    await fleet.phase('s', o.alerts, -1);
-    const cpu = new CpuSplit(() => treeOf(target.pid), fleet.procs.map((p) => p.pid!));
-    const t0: number[] = [];
-    let spacedTimeouts = 0;
-    for (let k = 0; k < o.alerts; k++) {
-      t0[k] = await target.send('s', k, 'urgent');
-      const ok = await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
-      if (!ok) spacedTimeouts++;
-      await sleep(o.spacingMs);
-      if (between) {
-        await between(k);
-        await sleep(o.spacingMs);
-      }
-    }
-    const spacedCpu = cpu.stop();
-    const spaced = await fleet.collect();
-    const lat: number[] = [];
-    const lastReader: number[] = [];
-    const firstReader: number[] = [];
-    const appendToLast: number[] = [];
-    let spacedLost = 0;
-    let spacedDup = 0;
-    for (let k = 0; k < o.alerts; k++) {
-      let max = 0;
-      let min = Infinity;
-      for (const c of spaced) {
-        for (let r = 0; r < c.readers; r++) {
-          const t = c.times[r * o.alerts + k] as number;
-          if (t === 0) {
-            spacedLost++;
-            continue;
-          }
-          lat.push(t - t0[k]!);
-          if (t - t0[k]! > max) max = t - t0[k]!;
-          if (t - t0[k]! < min) min = t - t0[k]!;
-        }
-      }
-      lastReader.push(max);
-      if (min < Infinity) firstReader.push(min);
-      const appended = Math.max(...spaced.map((c) => c.appendedAt[k] ?? 0));
-      if (target.name === 'flashwire' && appended > 0) appendToLast.push(t0[k]! + max - appended);
-    }
-    for (const c of spaced) spacedDup += c.duplicates;
-    const s = sorted(lat);
-
-    // Burst: every alert at once; the last one posted is a flash.
-    const flashSeq = target.name === 'flashwire' ? o.burst - 1 : -1;
-    await fleet.phase('b', o.burst, flashSeq);
-    const sampler = rssSampler(target.pid);
-    const b0 = now();
-    let sendEnd = 0;
-    const sending = (async () => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (next < o.burst) {
-            const k = next++;
-            await target.send('b', k, k === flashSeq ? 'flash' : 'routine');
-          }
-        }),
-      );
-      sendEnd = now();
-    })();
-    const expected = open * o.burst;
-    await waitUntil(async () => (await fleet.progress()).total, expected, 180_000, 15_000, Math.max(50, pollMs));
-    await sending;
-    const peakRss = sampler.stop();
-    const burst = await fleet.collect();
-    const received = burst.reduce((x, c) => x + c.received, 0);
-    const firstRx = Math.min(...burst.map((c) => c.first || Infinity));
-    const lastRx = Math.max(...burst.map((c) => c.last));
-    const ranks = burst.flatMap((c) => c.flashRanks);
-    const closed = (await fleet.progress()).closed;
-    const result: PhaseResult & { latencies: Float64Array } = {
-      readers: open,
-      readersFailed: failed,
-      connectSeconds: round(seconds, 2),
-      idle: {
-        rssBeforeMiB: mib(rssBefore),
-        rssMiB: mib(rssIdle),
-        bytesPerConnection: Math.round((rssIdle - rssBefore) / Math.max(1, open)),
-        marginalBytesPerConnection: Math.round((rssIdle - rssHalf) / Math.max(1, b.open)),
-        processes,
-      },
-      spaced: {
-        alerts: o.alerts,
-        p50Ms: round(pct(s, 50), 2),
-        p90Ms: round(pct(s, 90), 2),
-        p99Ms: round(pct(s, 99), 2),
-        maxMs: round(pct(s, 100), 2),
-        lastReaderMedianMs: round(median(lastReader), 2),
-        lastReaderMaxMs: round(Math.max(...lastReader), 2),
-        lastReaderPerAlertMs: lastReader.map((x) => round(x, 1)),
-        sentAt: t0.map((t) => Math.round(t)),
-        warmupLastReaderMs: warmup,
-        heartbeatsAt: [...new Set(spaced.flatMap((c) => c.heartbeats.map((t) => Math.round(t / 1000) * 1000)))].sort((x, y) => x - y),
-        appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
-        acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
-        firstReaderMedianMs: round(median(firstReader), 2),
-        lost: spacedLost,
-        duplicates: spacedDup,
-        timeouts: spacedTimeouts,
-        cpu: spacedCpu,
-      },
-      burst: {
-        alerts: o.burst,
-        expected,
-        delivered: received,
-        lost: expected - received,
-        duplicates: burst.reduce((x, c) => x + c.duplicates, 0),
-        seconds: round((lastRx - b0) / 1000, 3),
-        deliveriesPerSecond: Math.round(received / ((lastRx - b0) / 1000)),
-        fanoutSeconds: round((lastRx - firstRx) / 1000, 3),
-        sendSeconds: round((sendEnd - b0) / 1000, 3),
-        peakRssMiB: mib(peakRss),
-        flashRankMedian: ranks.length ? median(ranks) : null,
-        readersClosedByServer: closed,
-      },
-      latencies: s,
-    };
-    log(`${target.name}: spaced p50 ${result.spaced.p50Ms} p99 ${result.spaced.p99Ms} last-reader ${result.spaced.lastReaderMedianMs} (worst ${result.spaced.lastReaderMaxMs}) ms, lost ${result.spaced.lost}; burst ${result.burst.deliveriesPerSecond}/s lost ${result.burst.lost} peak ${result.burst.peakRssMiB} MiB`);
-    if (target.name !== 'flashwire' || !o.killGateway) return result;
-    // Alerts in the kill phase come at a pace the readers' machine keeps up with when nothing is killed: twice the time one takes to reach every reader.
-    const spacingMs = o.killSpacingMs || Math.max(1000, Math.ceil((2 * result.spaced.lastReaderMedianMs) / 100) * 100);
-    try {
-      result.kill = await killPhase(target, fleet, open, { spacingMs, before: 5, after: 5, stormLimitMs: 120_000 }, log);
-    } catch (err) {
-      // What was measured before the kill still counts.
-      log(`${target.name}: kill phase failed: ${(err as Error).message}`);
-      result.killError = (err as Error).message;
-      return result;
-    }
-    const kill = result.kill;
-    log(`${target.name}: gateway killed: ${kill.readersDropped} readers dropped, back in ${kill.reconnectedMs} ms, caught up in ${kill.caughtUpMs} ms; lost ${kill.lost} duplicated ${kill.duplicates}; storm last reader ${kill.storm.lastReaderMaxMs} ms p99 ${kill.storm.p99Ms} ms (before: ${kill.before.lastReaderMaxMs} / ${kill.before.p99Ms} ms)`);
-    return result;
+    const flashwire = await fwRun.finish();
+    const floor = floorRun ? await floorRun.finish() : null;
+    await floorRun?.close();
+    floorRun = null;
+    await fwRun.kill();
+    return { flashwire, floor };
   } finally {
-    await fleet.close();
+    await Promise.all([fwRun.close(), floorRun?.close()]);
   }
-}
-
-function mib(bytes: number): number {
-  return round(bytes / 1024 / 1024, 1);
 }
 
 function alertBody(phase: Phase | 'i', k: number, priority: string, topics: string[]): string {
@@ -363,6 +201,7 @@ async function startFlashwire(redisUrl: string, o: Options, prefix: string, logF
     name: 'flashwire',
     urlBase: `ws://127.0.0.1:${gwPort}/v1/stream?`,
     pid: gw.pid!,
+    namedPids: { [api.pid!]: 'flashwire api+worker' },
     accepted: [],
     listenedAt,
     async send(phase, k, priority) {
@@ -574,21 +413,25 @@ async function main(): Promise<void> {
       const prefix = `b${Date.now().toString(36)}`;
       fs.mkdirSync(RESULTS, { recursive: true });
       const fw = await startFlashwire(redisUrl, o, prefix, path.join(RESULTS, `${stamp}-gateway-${n}.log`));
-      let flashwire: Awaited<ReturnType<typeof measure>>;
+      let flashwire: Measured;
+      let floor: Measured | null = null;
       let frame: string;
       let ingestResult: NResult['ingest'] | null = null;
       let acceptFloor: AcceptFloorResult | null = null;
       const af = o.acceptFloor ? await startAcceptFloor(redisUrl) : null;
       try {
         const afSpaced = af ? new AcceptFloorSpaced(af, alertTopics(o.topics)) : null;
+        let floorTarget: Target | null = null;
         try {
           frame = await captureFrame(fw.target, o.topics);
           await afSpaced?.warm();
-          // The accept floor's spaced alerts go between Flashwire's, so both see the same load on a shared machine.
-          flashwire = await measure(fw.target, n, o, procCount, log, afSpaced ? (k) => afSpaced.one(k) : undefined);
+          if (o.floor && !fit.floorSkipped) floorTarget = await startFloor(redisUrl, o, frame);
+          const measured = await measureInTurn(fw.target, floorTarget, n, o, procCount, log, afSpaced ? (k) => afSpaced.one(k) : undefined);
+          flashwire = measured.flashwire;
+          floor = measured.floor;
           if (o.ingestSeconds > 0) ingestResult = await ingest(fw.apiUrl, redisUrl, prefix, o, log);
         } finally {
-          await fw.stopAll();
+          await Promise.all([fw.stopAll(), floorTarget?.stop()]);
         }
         if (af && afSpaced) {
           let afIngest: IngestLoad | null = null;
@@ -602,15 +445,6 @@ async function main(): Promise<void> {
         }
       } finally {
         await af?.stop();
-      }
-      let floor: Awaited<ReturnType<typeof measure>> | null = null;
-      if (o.floor && !fit.floorSkipped) {
-        const target = await startFloor(redisUrl, o, frame);
-        try {
-          floor = await measure(target, n, o, procCount, log);
-        } finally {
-          await target.stop();
-        }
       }
       const { latencies: fwLat, ...fwRest } = flashwire;
       const floorRest = floor ? (({ latencies: _l, ...rest }) => rest)(floor) : null;
