@@ -142,14 +142,20 @@ const FIXTURE = {
  * given), the floor's alert k, and so on. A shared machine's load moves by a
  * third within seconds; alerts taken in turn see the same moments, where two
  * phases a minute apart did not. Each system's CPU is counted over its own
- * alerts only. Then each one's burst, in turn, and the gateway kill last,
- * once the floor's readers are gone.
+ * alerts only. The warm-up alerts go the same way, just before. Then each
+ * one's burst, in turn, and the gateway kill last, once the floor's readers
+ * are gone.
  */
 async function measureInTurn(fw: Target, floorTarget: Target | null, n: number, o: Options, procCount: number, log: (s: string) => void, acceptFloorOne?: (k: number) => Promise<void>): Promise<{ flashwire: Measured; floor: Measured | null }> {
   const fwRun = await TargetRun.open(fw, n, procCount, o, log);
   let floorRun: TargetRun | null = null;
   try {
     floorRun = floorTarget ? await TargetRun.open(floorTarget, n, procCount, o, log) : null;
+    // Warm-up alerts in turn too, once both are open: each system is then as warm as the other when the spaced alerts begin.
+    for (let k = 0; k < o.warmupAlerts; k++) {
+      await fwRun.warmUpOne(k);
+      await floorRun?.warmUpOne(k);
+    }
     for (let k = 0; k < o.alerts; k++) {
       await fwRun.spacedOne(k);
       if (acceptFloorOne) {

@@ -1,6 +1,6 @@
 /**
  * One system under test with its readers open, measured phase by phase:
- * idle memory and warm-up as it opens, then its spaced alerts one at a
+ * idle memory as it opens, then its warm-up and spaced alerts one at a
  * time, its burst, and for Flashwire a gateway killed. One alert at a time
  * is what lets the run take two systems' spaced alerts in turn, so that
  * both see the same moments of a shared, noisy machine.
@@ -32,6 +32,7 @@ function mib(bytes: number): number {
 
 export class TargetRun {
   private readonly t0: number[] = [];
+  private readonly warm0: number[] = [];
   private spacedTimeouts = 0;
   private readonly cpu: CpuSplit;
   private spacedOpen = false;
@@ -85,13 +86,37 @@ export class TargetRun {
         processes,
       };
       const pollMs = Math.max(20, Math.round(n / 1000));
-      const warmup = await warmUp(target, fleet, open, o, pollMs);
-      if (warmup.length) log(`${target.name}: warm-up alerts, time to the last reader: ${warmup.join(', ')} ms`);
-      return new TargetRun(target, fleet, o, log, { open, failed, seconds, idle, warmup }, pollMs);
+      return new TargetRun(target, fleet, o, log, { open, failed, seconds, idle, warmup: [] }, pollMs);
     } catch (err) {
       await fleet.close();
       throw err;
     }
+  }
+
+  /**
+   * Warm-up alert k (of --warmup-alerts), just before the spaced ones. The
+   * first alerts on fresh connections, or after the gateway sat idle while
+   * the other system's readers opened, cost more (at 50,000 readers, up to
+   * twice the time to the last reader): they are reported apart from the
+   * spaced alerts, which are the steady state.
+   */
+  async warmUpOne(k: number): Promise<void> {
+    if (k === 0) {
+      await this.fleet.phase('w', this.o.warmupAlerts, -1);
+      this.warm0.length = 0;
+    }
+    this.warm0[k] = await this.target.send('w', k, 'urgent');
+    await waitUntil(async () => (await this.fleet.progress()).perSeq[k] ?? 0, this.opened.open, 10_000, 10_000, this.pollMs);
+    await sleep(this.o.spacingMs);
+    if (k < this.o.warmupAlerts - 1) return;
+    const got = await this.fleet.collect();
+    const warmup = this.opened.warmup;
+    for (let j = 0; j < this.o.warmupAlerts; j++) {
+      let max = 0;
+      for (const c of got) for (let r = 0; r < c.readers; r++) max = Math.max(max, (c.times[r * this.o.warmupAlerts + j] || Infinity) - this.warm0[j]!);
+      warmup.push(round(max, 1));
+    }
+    this.log(`${this.target.name}: warm-up alerts, time to the last reader: ${warmup.join(', ')} ms`);
   }
 
   /**
@@ -241,27 +266,4 @@ export class TargetRun {
   close(): Promise<void> {
     return this.fleet.close();
   }
-}
-
-/**
- * The first alerts on fresh connections cost more (at 50,000 readers, up to twice the time to the last
- * reader): they are sent first, and reported apart from the spaced alerts, which are the steady state.
- */
-async function warmUp(target: Target, fleet: ReaderFleet, open: number, o: MeasureOptions, pollMs: number): Promise<number[]> {
-  const warmup: number[] = [];
-  if (o.warmupAlerts === 0) return warmup;
-  await fleet.phase('w', o.warmupAlerts, -1);
-  const w0: number[] = [];
-  for (let k = 0; k < o.warmupAlerts; k++) {
-    w0[k] = await target.send('w', k, 'urgent');
-    await waitUntil(async () => (await fleet.progress()).perSeq[k] ?? 0, open, 10_000, 10_000, pollMs);
-    await sleep(o.spacingMs);
-  }
-  const got = await fleet.collect();
-  for (let k = 0; k < o.warmupAlerts; k++) {
-    let max = 0;
-    for (const c of got) for (let r = 0; r < c.readers; r++) max = Math.max(max, (c.times[r * o.warmupAlerts + k] || Infinity) - w0[k]!);
-    warmup.push(round(max, 1));
-  }
-  return warmup;
 }
