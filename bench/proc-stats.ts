@@ -52,20 +52,16 @@ export function workerPids(pid: number): number[] {
 /** Clock ticks per second in /proc (USER_HZ): 100 on Linux. */
 const TICKS = 100;
 
-/** CPU seconds (user + system) used by these processes so far; a process gone counts 0. */
-export function cpuSeconds(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command (which may hold spaces), from its closing parenthesis: utime is the 12th, stime the 13th.
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // gone
-    }
+/** A process's command name and CPU ticks (user + system) so far; undefined once it is gone. */
+function processStat(pid: number | string): { name: string; ticks: number } | undefined {
+  try {
+    // Fields after the command (which may hold spaces), from its closing parenthesis: utime is the 12th, stime the 13th.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) };
+  } catch {
+    return undefined;
   }
-  return ticks / TICKS;
 }
 
 /** CPU seconds the whole machine has spent busy (every core, every process, interrupts included). */
@@ -84,15 +80,17 @@ function allProcessTicks(): Map<number, { name: string; ticks: number }> {
   const out = new Map<number, { name: string; ticks: number }>();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(d), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // gone
-    }
+    const p = processStat(d);
+    if (p) out.set(Number(d), p);
   }
   return out;
+}
+
+/** CPU seconds of these processes in a snapshot; a process gone counts 0. */
+function secondsOf(ticks: Map<number, { ticks: number }>, pids: readonly number[]): number {
+  let sum = 0;
+  for (const pid of pids) sum += ticks.get(pid)?.ticks ?? 0;
+  return sum / TICKS;
 }
 
 export interface CpuFigures {
@@ -123,7 +121,8 @@ export class CpuSplit {
   ) {}
 
   private now() {
-    return { server: cpuSeconds(this.serverPids()), readers: cpuSeconds(this.readerPids), machine: machineBusySeconds(), at: Date.now(), ticks: allProcessTicks() };
+    const ticks = allProcessTicks();
+    return { server: secondsOf(ticks, this.serverPids()), readers: secondsOf(ticks, this.readerPids), machine: machineBusySeconds(), at: Date.now(), ticks };
   }
 
   /** Starts a window. */
