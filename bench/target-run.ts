@@ -35,7 +35,6 @@ export class TargetRun {
   private readonly warm0: number[] = [];
   private spacedTimeouts = 0;
   private readonly cpu: CpuSplit;
-  private spacedOpen = false;
   private result: Measured | undefined;
 
   private constructor(
@@ -124,10 +123,7 @@ export class TargetRun {
    * passed), then the spacing. Its CPU is charged to this system alone.
    */
   async spacedOne(k: number): Promise<void> {
-    if (!this.spacedOpen) {
-      await this.fleet.phase('s', this.o.alerts, -1);
-      this.spacedOpen = true;
-    }
+    if (k === 0) await this.fleet.phase('s', this.o.alerts, -1);
     this.cpu.resume();
     this.t0[k] = await this.target.send('s', k, 'urgent');
     const ok = await waitUntil(async () => (await this.fleet.progress()).perSeq[k] ?? 0, this.opened.open, 10_000, 10_000, this.pollMs);
