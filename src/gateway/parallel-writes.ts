@@ -24,6 +24,7 @@
  * The first few writes of a dispatch are made directly, so that a dispatch
  * to a handful of readers never waits on a thread's wake-up.
  */
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -43,8 +44,8 @@ const PAYLOAD_BYTES = 1024 * 1024;
  * took the main thread's next entries one at a time.
  */
 const BACKLOG = 4 * CHUNK;
-/** A result that means the main thread wrote the entry itself. */
-const MAIN = -2;
+/** An entry's result when its write was refused (a full buffer, a connection gone). */
+const REFUSED = -1;
 
 interface Handle {
   fd?: number;
@@ -97,8 +98,10 @@ export class ParallelWrites {
   private closed = false;
   /** Writes made by a write thread, whole or in part, since the start (for metrics and tests). */
   threadWrites = 0;
-  /** Of those, the ones the thread wrote short or could not write, finished through the socket. */
-  threadShortWrites = 0;
+  /** Shared writes made short or refused on a descriptor (by either thread), finished through the socket. */
+  shortWrites = 0;
+  /** Of this dispatch's shared writes, those the main thread made (whole or in part). */
+  private mainMade = 0;
   /** Times the main thread woke a waiting thread (for tests: at most one per chunk, never one per entry). */
   threadWakes = 0;
 
@@ -202,16 +205,18 @@ export class ParallelWrites {
     Atomics.store(c, SLOT.cursor, NO_ENTRY);
     Atomics.store(c, SLOT.published, 0);
     const entries = this.entries;
+    let made = 0;
     for (let i = 0; i < n; i++) {
       const e = i * 4;
       const written = entries[e + 3]!;
-      if (written === MAIN) continue;
-      if (written > 0) this.threadWrites++;
+      if (written > 0) made++;
       if (written === entries[e + 2]) continue;
-      this.threadShortWrites++;
+      this.shortWrites++;
       const bytes = this.bytes[i]!;
       this.sockets[i]!.write(written > 0 ? bytes.subarray(written) : bytes);
     }
+    this.threadWrites += made - this.mainMade;
+    this.mainMade = 0;
     this.sockets.length = 0;
     this.bytes.length = 0;
     this.count = 0;
@@ -249,9 +254,22 @@ export class ParallelWrites {
       if (at >= published) return false;
       const end = Math.min(at + CHUNK, published);
       if (Atomics.compareExchange(c, SLOT.cursor, at, end) !== at) continue;
+      // As the write thread does, on the descriptor: Node's stream path
+      // (a write request object, its callbacks, the bookkeeping) cost more
+      // than the write(2) under it, and the result lands where finish()
+      // reads the thread's, so a short or refused write is finished there.
+      const entries = this.entries;
+      const payload = this.payload;
       for (let i = at; i < end; i++) {
-        this.entries[i * 4 + 3] = MAIN;
-        this.sockets[i]!.write(this.bytes[i]!);
+        const e = i * 4;
+        let written: number;
+        try {
+          written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
+        } catch {
+          written = REFUSED;
+        }
+        entries[e + 3] = written;
+        if (written > 0) this.mainMade++;
       }
       return true;
     }

@@ -71,6 +71,18 @@ describe('ParallelWrites over real sockets', () => {
     writes = new ParallelWrites({ threads: 1, directFirst: 0, mainWrites: false });
   }
 
+  /** No thread: every shared write is the main thread's, on the descriptor as a thread's would be. */
+  async function mainOnly(): Promise<void> {
+    await writes.stop();
+    writes = new ParallelWrites({ threads: 0, directFirst: 0 });
+  }
+
+  /** Who makes a dispatch's shared writes, for the tests that hold for either. */
+  const writers: [string, () => Promise<void>][] = [
+    ['the write thread', threadOnly],
+    ['the main thread', mainOnly],
+  ];
+
   /** One dispatch of `e` to every pair, its writes shared with the thread. */
   function dispatch(all: Pair[], e: FeedEvent, during?: (p: Pair, i: number) => void): void {
     dispatchLastOfBatch(() => {
@@ -141,8 +153,8 @@ describe('ParallelWrites over real sockets', () => {
     });
   }, 60_000);
 
-  it('keeps order on a socket whose buffer fills: what the thread could not write goes through the socket, after what it wrote', async () => {
-    await threadOnly();
+  it.each(writers)('keeps order on a socket whose buffer fills: what %s could not write goes through the socket, after what it wrote', async (_who, writer) => {
+    await writer();
     const all = await pairs(3);
     const stalled = all[1]!;
     // The reader stops reading: its kernel buffers fill, the thread's writes
@@ -165,7 +177,7 @@ describe('ParallelWrites over real sockets', () => {
     const frames = sent.map((e) => e.frame);
     await eventually(() => all.every((p) => p.received.length >= frames.length), 30_000);
     for (const p of all) expect(p.received).toEqual(frames);
-    expect(writes.threadShortWrites).toBeGreaterThan(0);
+    expect(writes.shortWrites).toBeGreaterThan(0);
   }, 60_000);
 
   it('writes a socket with bytes queued in Node through Node, behind them', async () => {
@@ -182,8 +194,8 @@ describe('ParallelWrites over real sockets', () => {
     for (const p of all) if (p !== queued) expect(p.received).toEqual([event(1).frame]);
   });
 
-  it('leaves the other sockets whole when a peer is gone before the gateway has noticed', async () => {
-    await threadOnly();
+  it.each(writers)('leaves the other sockets whole when a peer is gone before the gateway has noticed (%s writing)', async (_who, writer) => {
+    await writer();
     const all = await pairs(30);
     const gone = all[7]!;
     // Gone in this tick: the gateway's side still looks open, so the thread
@@ -192,7 +204,7 @@ describe('ParallelWrites over real sockets', () => {
     const rest = all.filter((p) => p !== gone);
     const sent = [1, 2, 3].map((n) => event(n));
     for (const e of sent) dispatch(all, e);
-    expect(writes.threadShortWrites).toBeGreaterThan(0);
+    expect(writes.shortWrites).toBeGreaterThan(0);
     await eventually(() => rest.every((p) => p.received.length >= 3), 30_000);
     for (const p of rest) expect(p.received).toEqual(sent.map((e) => e.frame));
     expect(gone.received).toEqual([]);
