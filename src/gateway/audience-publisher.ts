@@ -29,13 +29,20 @@ export interface AudienceReaders {
 
 /** The hash fields for a set of readers: `w|a,b` / `s|a,b` -> count. */
 export function audienceFields(readers: Iterable<Reader>, maxFields = MAX_FIELDS): Map<string, number> {
-  const lists = new Map<string, number>();
+  // Counted per transport under the bare list, and named once per list at
+  // the end: this walks every reader each second, and a string made for
+  // each of them was most of its cost (and garbage for the next fan-out).
+  const ws = new Map<string, number>();
+  const sse = new Map<string, number>();
   for (const r of readers) {
     if (r.closed || r.topics.size === 0) continue;
-    const t = r.transport instanceof WsTransport ? TRANSPORT_FIELD.websocket : TRANSPORT_FIELD.sse;
-    const field = `${t}|${[...r.topics].sort().join(',')}`;
-    lists.set(field, (lists.get(field) ?? 0) + 1);
+    const counts = r.transport instanceof WsTransport ? ws : sse;
+    const list = r.topics.listKey();
+    counts.set(list, (counts.get(list) ?? 0) + 1);
   }
+  const lists = new Map<string, number>();
+  for (const [list, n] of ws) lists.set(`${TRANSPORT_FIELD.websocket}|${list}`, n);
+  for (const [list, n] of sse) lists.set(`${TRANSPORT_FIELD.sse}|${list}`, n);
   if (lists.size <= maxFields) return lists;
   const single = new Map<string, number>();
   for (const [field, n] of lists) {

@@ -36,6 +36,16 @@ export class TopicSet implements Iterable<string> {
     return true;
   }
 
+  /**
+   * The subscriptions as one string, sorted and comma-joined, so that equal
+   * lists give equal strings. The single topic is its own list: nothing is
+   * made for it, and the audience asks this of every reader every second.
+   */
+  listKey(): string {
+    if (this.many) return [...this.many].sort().join(',');
+    return this.one ?? '';
+  }
+
   [Symbol.iterator](): Iterator<string> {
     if (this.many) return this.many.values();
     return (this.one === undefined ? [] : [this.one]).values();

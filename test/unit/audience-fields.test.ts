@@ -1,9 +1,14 @@
 import { audienceFields } from '../../src/gateway/audience-publisher';
 import type { Reader } from '../../src/gateway/reader';
+import { TopicSet } from '../../src/gateway/topic-set';
 import { parseAudienceField } from '../../src/store/audience';
 
 /** Just enough of a reader: its subscriptions (an SSE-like transport, not a WsTransport). */
-const reader = (...topics: string[]) => ({ closed: false, topics: new Set(topics), transport: {} }) as unknown as Reader;
+const reader = (...topics: string[]) => {
+  const set = new TopicSet();
+  for (const t of topics) set.add(t);
+  return { closed: false, topics: set, transport: {} } as unknown as Reader;
+};
 
 describe('audience fields', () => {
   it('counts readers per distinct subscription list, never per reader', () => {
@@ -12,6 +17,17 @@ describe('audience fields', () => {
     expect(parseAudienceField('s|europe,world')).toEqual({ transport: 'sse', subscriptions: ['europe', 'world'] });
     expect(parseAudienceField('w|*')).toEqual({ transport: 'websocket', subscriptions: ['*'] });
     expect(parseAudienceField('x|world')).toBeUndefined();
+  });
+
+  it('names a list the same whatever order its topics were added in, one topic or many', () => {
+    const set = new TopicSet();
+    expect(set.listKey()).toBe('');
+    set.add('world');
+    expect(set.listKey()).toBe('world');
+    set.add('europe').add('asia');
+    expect(set.listKey()).toBe('asia,europe,world');
+    set.delete('europe');
+    expect(set.listKey()).toBe('asia,world');
   });
 
   it('past the cap, counts each subscription alone so the hash stays small', () => {
