@@ -28,7 +28,7 @@ import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CHUNK, CONTROL_SLOTS, NO_ENTRY, SLOT, writeThreadMain, type WriteThreadData } from './write-thread';
+import { CHUNK, CONTROL_SLOTS, NO_ENTRY, SLOT, writeEntries, writeThreadMain, type WriteThreadData } from './write-thread';
 
 /** Sockets written directly at the start of each dispatch. */
 const DIRECT_FIRST = 64;
@@ -44,9 +44,6 @@ const PAYLOAD_BYTES = 1024 * 1024;
  * took the main thread's next entries one at a time.
  */
 const BACKLOG = 4 * CHUNK;
-/** An entry's result when its write was refused (a full buffer, a connection gone). */
-const REFUSED = -1;
-
 interface Handle {
   fd?: number;
 }
@@ -119,7 +116,7 @@ export class ParallelWrites {
     Atomics.store(this.control, SLOT.cursor, NO_ENTRY);
     Atomics.store(this.control, SLOT.ended, 1);
     Atomics.store(this.control, SLOT.alive, options.threads ?? 1);
-    const source = `(${writeThreadMain.toString()})()`;
+    const source = `(${writeThreadMain.toString()})(${writeEntries.toString()})`;
     for (let i = 0; i < (options.threads ?? 1); i++) {
       const worker = new Worker(source, { eval: true, workerData: data, name: `flashwire write thread ${i + 1}` });
       // Blocked in Atomics.wait between dispatches: it must not keep the process alive.
@@ -256,21 +253,9 @@ export class ParallelWrites {
       if (Atomics.compareExchange(c, SLOT.cursor, at, end) !== at) continue;
       // As the write thread does, on the descriptor: Node's stream path
       // (a write request object, its callbacks, the bookkeeping) cost more
-      // than the write(2) under it, and the result lands where finish()
+      // than the write(2) under it, and the results land where finish()
       // reads the thread's, so a short or refused write is finished there.
-      const entries = this.entries;
-      const payload = this.payload;
-      for (let i = at; i < end; i++) {
-        const e = i * 4;
-        let written: number;
-        try {
-          written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
-        } catch {
-          written = REFUSED;
-        }
-        entries[e + 3] = written;
-        if (written > 0) this.mainMade++;
-      }
+      this.mainMade += writeEntries(writeSync, this.entries, this.payload, at, end);
       return true;
     }
   }

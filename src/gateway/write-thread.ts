@@ -7,9 +7,10 @@
  * too), so a second thread halves the time to the last reader where a core
  * is free, and nothing in JavaScript can make one write cheaper.
  *
- * It runs as eval'd source (its own text, see parallel-writes.ts), so it
- * must close over nothing and reach its modules through require(): the same
- * code then runs from the compiled build and under the test transpiler.
+ * It runs as eval'd source (its own text and writeEntries', see
+ * parallel-writes.ts), so both must close over nothing, and it reaches its
+ * modules through require(): the same code then runs from the compiled
+ * build and under the test transpiler.
  */
 
 /** Slots of the shared control array, by name. */
@@ -44,34 +45,43 @@ export interface WriteThreadData {
   payload: SharedArrayBuffer;
 }
 
-/** Runs in the write thread. Self-contained: see the file's comment. */
-export function writeThreadMain(): void {
+/**
+ * Writes entries [from, to) of a shared list on their descriptors, each
+ * result in its fourth slot: the bytes written, or -1 when the write was
+ * refused (EAGAIN, the socket's buffer full, or a connection already gone),
+ * which finish() then writes through the socket, where it queues or is
+ * reported. Returns how many were written at all. The main thread calls it
+ * for its own chunks, and the write thread gets its text (so it, too, closes
+ * over nothing: `write` is fs.writeSync).
+ */
+export function writeEntries(write: (fd: number, buffer: Uint8Array, offset: number, length: number) => number, entries: Int32Array, payload: Uint8Array, from: number, to: number): number {
+  let made = 0;
+  for (let i = from; i < to; i++) {
+    const e = i * 4;
+    let written: number;
+    try {
+      written = write(entries[e]!, payload, entries[e + 1]!, entries[e + 2]!);
+    } catch {
+      written = -1;
+    }
+    entries[e + 3] = written;
+    if (written > 0) made++;
+  }
+  return made;
+}
+
+/** Runs in the write thread, given writeEntries. Self-contained: see the file's comment. */
+export function writeThreadMain(writeRange: typeof writeEntries): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { writeSync } = require('node:fs') as typeof import('node:fs');
   const data = workerData as WriteThreadData;
   // Constants are repeated here: this function's text is all the thread gets.
   const GENERATION = 0, PUBLISHED = 1, CURSOR = 2, ENDED = 3, ACTIVE = 4, WAITING = 5, STOP = 6, ALIVE = 7;
-  const CLAIM = 16, FAIL = -1;
+  const CLAIM = 16;
   const control = new Int32Array(data.control);
   const entries = new Int32Array(data.entries);
   const payload = new Uint8Array(data.payload);
-
-  /** Writes one claimed range, each entry's result in its fourth slot. */
-  const writeRange = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) {
-      const e = i * 4;
-      let written: number;
-      try {
-        written = writeSync(entries[e]!, payload, entries[e + 1], entries[e + 2]);
-      } catch {
-        // EAGAIN (the socket's buffer is full) or a connection already gone:
-        // the main thread writes it through the socket, which queues or reports.
-        written = FAIL;
-      }
-      entries[e + 3] = written;
-    }
-  };
 
   /**
    * Takes chunks until the dispatch has ended and nothing is left. Only a
@@ -87,7 +97,7 @@ export function writeThreadMain(): void {
       const at = Atomics.load(control, CURSOR);
       if (at < published && (ended || published - at >= CLAIM)) {
         const end = Math.min(at + CLAIM, published);
-        if (Atomics.compareExchange(control, CURSOR, at, end) === at) writeRange(at, end);
+        if (Atomics.compareExchange(control, CURSOR, at, end) === at) writeRange(writeSync, entries, payload, at, end);
         continue;
       }
       if (ended) return;
