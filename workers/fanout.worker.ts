@@ -258,7 +258,12 @@ export class FanoutWorker {
         // its whole bound to every stop, and the claim lapses by itself anyway.
         withdrawn = within(this.claim(0), CLAIM_RENEW_MS).catch(() => undefined);
       }
-      if (this.worker) await this.worker.close();
+      // A graceful close ends BullMQ's own blocking connection with QUIT,
+      // which ioredis holds in its offline queue for as long as Redis is away:
+      // for ever, once it is gone for good. Without Redis no job can finish
+      // (its outcome is a write), and one cut short is taken again once its
+      // lock lapses and appended once, so the close is forced then.
+      if (this.worker) await this.worker.close(this.deps.bullConnection.status !== 'ready');
       if (this.queue) await this.queue.close();
       await withdrawn;
     })();

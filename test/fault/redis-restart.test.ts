@@ -49,4 +49,22 @@ describe('fault: Redis stops and restarts while alerts are posted', () => {
       for (const id of before) expect(await rig.client.exists(`${rig.prefix}:alert:${id}`)).toBe(1);
       console.log(`redis ${how}: ${JSON.stringify(poster.counts())}, down ${upAt - downAt} ms, readers reconnected ${readers.reduce((s, r) => s + r.connects - 1, 0)} times`);
     }));
+
+  it('stops cleanly on SIGTERM once Redis is gone for good, every role in one process', () =>
+    withFaultRig(async (rig) => {
+      // A long grace: the process's own deadline (grace + 2 s, then exit 1)
+      // is far past a clean stop, so exit 0 means stop() itself finished.
+      const svc = await rig.spawn({ FLASHWIRE_ROLES: 'api,worker,gateway', FLASHWIRE_SHUTDOWN_GRACE_MS: '60000' });
+      await rig.readers(() => svc.wsUrl);
+      await rig.redis.kill();
+      // Every connection has seen Redis go: the stop starts from there.
+      await eventually(async () => (await getJson(`${svc.url}/readyz`)).status === 503, 20_000);
+      // Before, the worker's BullMQ close and the webhooks tail each waited
+      // on a command that ioredis held for a Redis that never came back.
+      expect(await svc.kill('SIGTERM')).toBe(0);
+      expect(svc.logs.some((l) => l.msg === 'flashwire stopped')).toBe(true);
+      // Back for the rig's own client, which closes cleanly only when connected.
+      await rig.redis.start();
+      await rig.client.ping();
+    }), 90_000);
 });
