@@ -44,6 +44,7 @@ const PAYLOAD_BYTES = 1024 * 1024;
  * took the main thread's next entries one at a time.
  */
 const BACKLOG = 4 * CHUNK;
+
 interface Handle {
   fd?: number;
 }
