@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { SilentLinkError, type Feed } from '../feed/feed';
 import type { FeedEvent } from '../feed/feed-event';
 import { metrics } from '../metrics/metrics';
+import { cutTail } from '../redis/connection';
 
 export interface FeedTailOptions {
   /** How long one XREAD blocks; bounds how long stop() waits. */
@@ -93,8 +94,6 @@ export class FeedTail {
   async stop(): Promise<void> {
     if (!this.running) return this.loop;
     this.running = false;
-    // A blocking XREAD only returns when Redis answers; cut it short.
-    this.connection.disconnect();
-    await this.loop;
+    await cutTail(this.connection, this.loop);
   }
 }

@@ -22,6 +22,7 @@ import { Feed } from '../feed/feed';
 import { ZERO_EVENT_ID } from '../feed/event-id';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
 import { metrics } from '../metrics/metrics';
+import { cutTail } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
 import { framePriority, preparePush, type PreparedPush } from './message';
@@ -310,9 +311,7 @@ export class PushSender {
     if (!this.running) return this.loop;
     this.running = false;
     this.wake?.();
-    // A blocking XREAD only returns when Redis answers; cut it short.
-    this.o.blocking.disconnect();
-    await this.loop;
+    await cutTail(this.o.blocking, this.loop);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await runScript(this.o.redis, 'pushLease', [this.o.keys.pushLease], [this.token, '0']).catch(() => undefined);
     this.client.close();

@@ -174,3 +174,15 @@ export async function closeQuietly(redis: Redis | undefined): Promise<void> {
     redis.disconnect();
   }
 }
+
+/**
+ * Stops a tail: cuts its connection, since a blocking read only returns when
+ * Redis answers, and waits for its loop to end. The wait is bounded: a read
+ * issued while Redis was away sits in ioredis's offline queue, and a
+ * disconnect while reconnecting fails nothing, so with Redis gone for good
+ * the loop never ends.
+ */
+export async function cutTail(redis: Redis, loop: Promise<unknown> | undefined, waitMs = 1000): Promise<void> {
+  redis.disconnect();
+  if (loop) await within(loop, waitMs);
+}

@@ -24,6 +24,7 @@ import { Feed } from '../feed/feed';
 import { isExpired, type FeedEvent } from '../feed/feed-event';
 import { controlFrameText } from '../feed/frame-text';
 import { metrics, webhookMetrics } from '../metrics/metrics';
+import { cutTail } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import { WebhookSender, type CallResult } from './sender';
 import { signatureHeader } from './signer';
@@ -234,10 +235,7 @@ export class WebhookEngine {
     await Promise.all([...this.runners.keys()].map((id) => this.store.release(id, this.token).catch(() => undefined)));
     this.runners.clear();
     this.sender.close();
-    this.o.tail.disconnect();
-    // With Redis gone, the tail's read waits in ioredis's offline queue, and
-    // a disconnect while reconnecting never fails it: wait a moment, not for it.
-    if (this.tailing) await within(this.tailing, 1000);
+    await cutTail(this.o.tail, this.tailing);
   }
 
   /** Lets go of an endpoint (deleted or disabled). */
