@@ -23,20 +23,28 @@ const LAST_POSSIBLE_ID = '18446744073709551615-18446744073709551615';
 export interface FeedOptions {
   /**
    * For a background tail (web push, webhooks): a blocking read that comes
-   * back with events waits for the rest of this turn's I/O before it is
-   * parsed and handed on. In a process that also runs the API, an append
-   * wakes the accept that made it and every tail in the same instant, and
-   * a tail's reply handled first would put its work (parsing, a round trip
-   * or two) ahead of that accept's 202: about half a millisecond of a 3 ms
-   * POST, measured. The gateway's tail does not wait: its readers are the
-   * alert's first audience.
+   * back with events waits until the event loop has polled for I/O once
+   * more before it is parsed and handed on. In a process that also runs
+   * the API, an append wakes the accept that made it and every tail in the
+   * same instant, and a tail's reply handled first would put its work
+   * (parsing, a round trip or two) ahead of that accept's 202: about half
+   * a millisecond of a 3 ms POST, measured. The gateway's tail does not
+   * wait: its readers are the alert's first audience.
    */
   behindIo?: boolean;
 }
 
-/** Resolves after the I/O callbacks already due this turn of the event loop (setImmediate runs after the poll phase). */
+/**
+ * Resolves after the event loop has polled for I/O once more. One
+ * setImmediate only waited for the callbacks of the poll that woke the
+ * tail, and Redis writes its replies one socket at a time: the tail's
+ * reply, written first, often woke the process alone, and the accept's
+ * reply came in the next poll, behind the tail's work (two POSTs in three
+ * under strace). A second setImmediate, queued from the check phase, runs
+ * after the next poll, which does not block while it is queued.
+ */
 function afterPendingIo(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 export class Feed implements FeedReader {

@@ -1,8 +1,8 @@
 /**
  * A background tail (web push, webhooks) hands on its events after the I/O
- * that arrived with them: in a process that also runs the API, the accept
- * whose append woke the tail answers first. The gateway's tail does not
- * wait.
+ * that arrived with them or just behind them: in a process that also runs
+ * the API, the accept whose append woke the tail answers first. The
+ * gateway's tail does not wait.
  *
  * Both replies are made to be waiting in their sockets, the tail's first,
  * before the event loop next polls (the thread is held while Redis
@@ -72,10 +72,57 @@ async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[
   }
 }
 
+/**
+ * The tail's reply is read alone, and the accept's arrives before the next
+ * poll: Redis writes its replies one socket at a time, so the process often
+ * wakes for the tail's alone. The accept's command is sent from a check-phase
+ * callback queued when the tail's reply was read (before the tail's own
+ * wait began), and the thread held while Redis answers it.
+ */
+async function acceptAnsweredAfterTailRead(prefix: string): Promise<string[]> {
+  const keys = new Keys(prefix);
+  const tailConnection = new IORedis(r.redis.url);
+  const appender = new IORedis(r.redis.url);
+  const accepter = new IORedis(r.redis.url);
+  try {
+    await Promise.all([tailConnection.ping(), appender.ping(), accepter.ping()]);
+    const feed = new Feed(tailConnection, keys, { behindIo: true });
+    const after = await feed.lastId();
+    const order: string[] = [];
+    let accepted: Promise<void> | undefined;
+    tailConnection.stream.once('data', () => {
+      setImmediate(() => {
+        accepted = accepter.ping().then(() => {
+          order.push('accept');
+        });
+        holdThread(300);
+      });
+    });
+    const reading = feed.read(after, 10_000, 10).then((events) => {
+      order.push(`tail:${events.length}`);
+    });
+    expect(await eventually(() => blockedClients(r.client))).toBe(1);
+    await appender.xadd(keys.feed, '*', ...entry('01ALERT'));
+    await reading;
+    await accepted;
+    return order;
+  } finally {
+    tailConnection.disconnect();
+    appender.disconnect();
+    accepter.disconnect();
+  }
+}
+
 describe('a background feed tail', () => {
   it('hands on its events after the accept whose append woke it has answered', async () => {
     for (let i = 0; i < 5; i++) {
       expect(await tailReadFirst(true, `behind-io-${i}`)).toEqual(['accept', 'tail:1']);
+    }
+  });
+
+  it('waits for the next poll too: an accept answered just after the tail\'s reply was read still answers first', async () => {
+    for (let i = 0; i < 5; i++) {
+      expect(await acceptAnsweredAfterTailRead(`behind-io-next-${i}`)).toEqual(['accept', 'tail:1']);
     }
   });
 
