@@ -32,14 +32,21 @@ async function blockedClients(client: IORedis): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec(info)?.[1] ?? 0);
 }
 
+interface BlockedTail {
+  keys: Keys;
+  tailConnection: IORedis;
+  appender: IORedis;
+  accepter: IORedis;
+  /** What settled, in order: `tail:<events>` and whatever the body adds. */
+  order: string[];
+}
+
 /**
- * A blocking read's reply is made to be read first, the accept's right
- * after it in the same poll: the append comes from a third connection and
- * its reply reaches the tail while this thread is held; only then is the
- * accept's command sent (ioredis writes it to the socket at once), and the
- * thread held again while Redis answers it. Returns which settled first.
+ * Opens a tail blocked in its XREAD (its own connection), an appender and
+ * an accepter, runs `body` and returns the order in which things settled
+ * once the tail's read has.
  */
-async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[]> {
+async function withBlockedTail(behindIo: boolean, prefix: string, body: (t: BlockedTail) => Promise<void>): Promise<string[]> {
   const keys = new Keys(prefix);
   const tailConnection = new IORedis(r.redis.url);
   const appender = new IORedis(r.redis.url);
@@ -57,13 +64,8 @@ async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[
     });
     // The tail's XREAD is blocked in Redis before anything is appended.
     expect(await eventually(() => blockedClients(r.client))).toBe(1);
-    const appended = appender.xadd(keys.feed, '*', ...entry('01ALERT'));
-    holdThread(300);
-    const accepted = accepter.ping().then(() => {
-      order.push('accept');
-    });
-    holdThread(300);
-    await Promise.all([reading, accepted, appended]);
+    await body({ keys, tailConnection, appender, accepter, order });
+    await reading;
     return order;
   } finally {
     tailConnection.disconnect();
@@ -73,44 +75,47 @@ async function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[
 }
 
 /**
+ * A blocking read's reply is made to be read first, the accept's right
+ * after it in the same poll: the append comes from a third connection and
+ * its reply reaches the tail while this thread is held; only then is the
+ * accept's command sent (ioredis writes it to the socket at once), and the
+ * thread held again while Redis answers it. Returns which settled first.
+ */
+function tailReadFirst(behindIo: boolean, prefix: string): Promise<string[]> {
+  return withBlockedTail(behindIo, prefix, async ({ keys, appender, accepter, order }) => {
+    const appended = appender.xadd(keys.feed, '*', ...entry('01ALERT'));
+    holdThread(300);
+    const accepted = accepter.ping().then(() => {
+      order.push('accept');
+    });
+    holdThread(300);
+    await Promise.all([accepted, appended]);
+  });
+}
+
+/**
  * The tail's reply is read alone, and the accept's arrives before the next
  * poll: Redis writes its replies one socket at a time, so the process often
  * wakes for the tail's alone. The accept's command is sent from a check-phase
  * callback queued when the tail's reply was read (before the tail's own
  * wait began), and the thread held while Redis answers it.
  */
-async function acceptAnsweredAfterTailRead(prefix: string): Promise<string[]> {
-  const keys = new Keys(prefix);
-  const tailConnection = new IORedis(r.redis.url);
-  const appender = new IORedis(r.redis.url);
-  const accepter = new IORedis(r.redis.url);
-  try {
-    await Promise.all([tailConnection.ping(), appender.ping(), accepter.ping()]);
-    const feed = new Feed(tailConnection, keys, { behindIo: true });
-    const after = await feed.lastId();
-    const order: string[] = [];
-    let accepted: Promise<void> | undefined;
-    tailConnection.stream.once('data', () => {
-      setImmediate(() => {
-        accepted = accepter.ping().then(() => {
-          order.push('accept');
+function acceptAnsweredAfterTailRead(prefix: string): Promise<string[]> {
+  return withBlockedTail(true, prefix, async ({ keys, tailConnection, appender, accepter, order }) => {
+    const accepted = new Promise<void>((resolve) => {
+      tailConnection.stream.once('data', () => {
+        setImmediate(() => {
+          void accepter.ping().then(() => {
+            order.push('accept');
+            resolve();
+          });
+          holdThread(300);
         });
-        holdThread(300);
       });
     });
-    const reading = feed.read(after, 10_000, 10).then((events) => {
-      order.push(`tail:${events.length}`);
-    });
-    expect(await eventually(() => blockedClients(r.client))).toBe(1);
     await appender.xadd(keys.feed, '*', ...entry('01ALERT'));
-    await reading;
     await accepted;
-    return order;
-  } finally {
-    tailConnection.disconnect();
-    appender.disconnect();
-    accepter.disconnect();
-  }
+  });
 }
 
 describe('a background feed tail', () => {
