@@ -29,8 +29,25 @@ export class Poster {
     this.url = new URL(url);
   }
 
-  /** POSTs a JSON body and reads the whole answer. */
+  /**
+   * POSTs a JSON body and reads the whole answer. A kept-alive connection
+   * the server closed while it sat idle (alerts spaced past its keep-alive
+   * timeout, with this process too busy to see the close in time) fails as
+   * ECONNRESET before any answer: the server never read that request, so it
+   * is sent once more, on a new connection.
+   */
   post(path: string, body: string): Promise<PostAnswer> {
+    return this.send(path, body).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+      if (err.reusedSocket && err.code === 'ECONNRESET') return this.send(path, body);
+      throw err;
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private send(path: string, body: string): Promise<PostAnswer> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -49,12 +66,11 @@ export class Poster {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`POST ${this.url.origin}${path} not answered within 30 s`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+        err.reusedSocket = req.reusedSocket;
+        reject(err);
+      });
       req.end(body);
     });
-  }
-
-  close(): void {
-    this.agent.destroy();
   }
 }

@@ -2,10 +2,11 @@
  * The bench's POST client: the answer's status and body come back whole,
  * headers go with every request, and spaced POSTs reuse one kept-alive
  * connection (a new connection per alert would put a handshake into every
- * timed POST).
+ * timed POST). A kept-alive connection the server drops as the next
+ * request lands is retried once on a new one; nothing else is.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Poster } from '../../bench/post';
 
 describe('the bench POST client', () => {
@@ -60,6 +61,79 @@ describe('the bench POST client', () => {
       expect(connections - before).toBe(16);
     } finally {
       poster.close();
+    }
+  });
+
+  /**
+   * A bare server that answers each connection's first request and resets
+   * the connection when its second one lands, unread: what a server's
+   * keep-alive timer does when it fires as the request arrives. `resetFirst`
+   * resets the first request too.
+   */
+  async function droppingServer(resetFirst = false): Promise<{ url: string; answered: string[]; resets: number; close: () => Promise<void> }> {
+    const state = { answered: [] as string[], resets: 0 };
+    const sockets = new Set<net.Socket>();
+    const srv = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      let requests = 0;
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('utf8');
+        const end = text.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
+        if (text.length < end + 4 + length) return;
+        const body = text.slice(end + 4, end + 4 + length);
+        text = '';
+        if (++requests > 1 || resetFirst) {
+          state.resets++;
+          socket.resetAndDestroy();
+          return;
+        }
+        state.answered.push(body);
+        socket.write('HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+      answered: state.answered,
+      get resets() {
+        return state.resets;
+      },
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          srv.close(() => r());
+        }),
+    };
+  }
+
+  it('sends a POST again, once, on a new connection when a kept-alive one is dropped as it lands', async () => {
+    const srv = await droppingServer();
+    const poster = new Poster(srv.url);
+    try {
+      expect((await poster.post('/', '{"n":1}')).status).toBe(202);
+      // The second goes out on the kept-alive connection, which the server resets unread.
+      expect((await poster.post('/', '{"n":2}')).status).toBe(202);
+      expect(srv.answered).toEqual(['{"n":1}', '{"n":2}']);
+      expect(srv.resets).toBe(1);
+    } finally {
+      poster.close();
+      await srv.close();
+    }
+  });
+
+  it('does not send again when a new connection is reset: the server may have read it', async () => {
+    const srv = await droppingServer(true);
+    const poster = new Poster(srv.url);
+    try {
+      await expect(poster.post('/', '{"n":1}')).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(srv.resets).toBe(1);
+    } finally {
+      poster.close();
+      await srv.close();
     }
   });
 
