@@ -34,20 +34,10 @@ export class Poster {
    * the server closed while it sat idle (alerts spaced past its keep-alive
    * timeout, with this process too busy to see the close in time) fails as
    * ECONNRESET before any answer: the server never read that request, so it
-   * is sent once more, on a new connection.
+   * is sent once more, on a new connection (`mayResend` false for that
+   * one, so it is sent at most twice).
    */
-  post(path: string, body: string): Promise<PostAnswer> {
-    return this.send(path, body).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
-      if (err.reusedSocket && err.code === 'ECONNRESET') return this.send(path, body);
-      throw err;
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private send(path: string, body: string): Promise<PostAnswer> {
+  post(path: string, body: string, mayResend = true): Promise<PostAnswer> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -66,11 +56,15 @@ export class Poster {
         },
       );
       req.setTimeout(30_000, () => req.destroy(new Error(`POST ${this.url.origin}${path} not answered within 30 s`)));
-      req.on('error', (err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
-        err.reusedSocket = req.reusedSocket;
-        reject(err);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (mayResend && req.reusedSocket && err.code === 'ECONNRESET') resolve(this.post(path, body, false));
+        else reject(err);
       });
       req.end(body);
     });
+  }
+
+  close(): void {
+    this.agent.destroy();
   }
 }

@@ -66,12 +66,11 @@ describe('the bench POST client', () => {
 
   /**
    * A bare server that answers each connection's first request and resets
-   * the connection when its second one lands, unread: what a server's
-   * keep-alive timer does when it fires as the request arrives. `resetFirst`
-   * resets the first request too.
+   * the connection when its second one lands, without answering: what a
+   * server's keep-alive timer does when it fires as the request arrives.
+   * `resetFirst` resets the first request too.
    */
   async function droppingServer(resetFirst = false): Promise<{ url: string; answered: string[]; resets: number; close: () => Promise<void> }> {
-    const state = { answered: [] as string[], resets: 0 };
     const sockets = new Set<net.Socket>();
     const srv = net.createServer((socket) => {
       sockets.add(socket);
@@ -87,27 +86,27 @@ describe('the bench POST client', () => {
         const body = text.slice(end + 4, end + 4 + length);
         text = '';
         if (++requests > 1 || resetFirst) {
-          state.resets++;
+          dropping.resets++;
           socket.resetAndDestroy();
           return;
         }
-        state.answered.push(body);
+        dropping.answered.push(body);
         socket.write('HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}');
       });
     });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    return {
-      url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
-      answered: state.answered,
-      get resets() {
-        return state.resets;
-      },
+    const dropping = {
+      url: '',
+      answered: [] as string[],
+      resets: 0,
       close: () =>
         new Promise<void>((r) => {
           for (const s of sockets) s.destroy();
           srv.close(() => r());
         }),
     };
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    dropping.url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    return dropping;
   }
 
   it('sends a POST again, once, on a new connection when a kept-alive one is dropped as it lands', async () => {
