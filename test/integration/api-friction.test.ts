@@ -3,6 +3,8 @@
  * a field that cannot change or a field to clear, a token shown to a service
  * without a token secret, and finding an alert again (the listing).
  */
+import net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { SubscriberTokens } from '../../src/auth/subscriber-token';
 import { eventually, getJson, openReader, postAlert } from '../helpers/clients';
@@ -53,6 +55,57 @@ describe('API frictions', () => {
     expect((await send(`${svc.url}/v1/alerts`, 'POST', '{}', { 'Content-Type': 'application/json' })).status).toBe(422);
   });
 
+
+  it('reads a JSON body however it is sent: with a byte order mark, compressed, in UTF-16, chunked, and refuses one past the limit', async () => {
+    const alert = { headline: 'Bridge reopened', topics: ['local'] };
+    const text = JSON.stringify(alert);
+    const post = (body: Uint8Array | ReadableStream, headers: Record<string, string>) =>
+      fetch(`${svc.url}/v1/alerts?dryRun=true`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${PUBLISH_KEY}`, 'Content-Type': 'application/json', ...headers },
+        body,
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    const valid = async (res: Response) => {
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ valid: true });
+    };
+    await valid(await post(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), {}));
+    await valid(await post(Buffer.from(text), { 'Content-Type': 'application/json; charset=UTF-8' }));
+    await valid(await post(gzipSync(text), { 'Content-Encoding': 'gzip' }));
+    await valid(await post(Buffer.from(text, 'utf16le'), { 'Content-Type': 'application/json; charset=utf-16le' }));
+    const chunks = (parts: string[]) => new ReadableStream({ start: (c) => (parts.forEach((p) => c.enqueue(Buffer.from(p))), c.close()) });
+    await valid(await post(chunks([text.slice(0, 10), text.slice(10)]), {}));
+
+    // Not JSON, whichever way it came.
+    const malformed = await post(Buffer.from('{"headline": '), {});
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ detail: 'the body is not valid JSON' });
+    expect((await post(gzipSync('{"headline": '), { 'Content-Encoding': 'gzip' })).status).toBe(400);
+    // A charset JSON cannot be in.
+    expect((await post(Buffer.from(text, 'latin1'), { 'Content-Type': 'application/json; charset=iso-8859-1' })).status).toBe(415);
+
+    // Past the limit with no length declared: read to the end, then refused.
+    const big = JSON.stringify({ ...alert, summary: 'x'.repeat(70 * 1024) });
+    const tooBig = await post(chunks([big.slice(0, 30_000), big.slice(30_000)]), {});
+    expect(tooBig.status).toBe(413);
+    expect(await tooBig.json()).toMatchObject({ detail: expect.stringContaining('64 KiB') });
+    // The connection still serves the next request.
+    await valid(await post(Buffer.from(text), {}));
+
+    // A client that hangs up mid-body gets nothing, and the API goes on.
+    const { port } = new URL(svc.url);
+    const cut = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => cut.once('connect', resolve));
+    cut.write(`POST /v1/alerts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${PUBLISH_KEY}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n${text.slice(0, 10)}`);
+    const heard: Buffer[] = [];
+    cut.on('data', (d: Buffer) => heard.push(d));
+    await valid(await post(Buffer.from(text), {}));
+    cut.destroy();
+    await new Promise((resolve) => cut.once('close', resolve));
+    await valid(await post(Buffer.from(text), {}));
+    expect(Buffer.concat(heard).length).toBe(0);
+  });
   it('PATCH says which fields can be changed, and null clears summary and url', async () => {
     const posted = await postAlert(svc.url, { headline: 'Bridge closed', summary: 'Storm damage', url: 'https://news.example/bridge', topics: ['local'] });
     const id = posted.body.id as string;
