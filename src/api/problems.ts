@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { writeProblem, type FieldError } from '../http/problem';
 import { isRedisOutOfMemory } from '../redis/server-check';
-import { MALFORMED } from './body';
 import { ApiError } from './errors';
 
 function sendProblem(res: Response, err: ApiError, instance?: string): void {
@@ -98,7 +97,7 @@ export function problemMiddleware(log: Logger, redisReady: () => boolean): Error
     const bp = err as BodyParserError;
     switch (bp.type) {
       case 'entity.parse.failed':
-        return sendProblem(res, new ApiError('malformed_json', MALFORMED), instance);
+        return sendProblem(res, new ApiError('malformed_json', 'the body is not valid JSON'), instance);
       case 'charset.unsupported':
       case 'encoding.unsupported':
         return sendProblem(res, new ApiError('unsupported_media_type', 'the body must be UTF-8 JSON'), instance);
