@@ -37,8 +37,12 @@ export interface PhaseResult {
     appendToLastReaderMedianMs: number | null;
     /** Flashwire: how long POST /v1/alerts took to answer 202, median. */
     acceptedMedianMs: number | null;
+    /** Flashwire: each spaced alert's POST → 202, in order, to tell a slow alert from a slow run (absent from older runs). */
+    acceptedPerAlertMs?: number[];
     /** Time until the first reader had an alert, median over the spaced alerts. */
     firstReaderMedianMs: number;
+    /** Each spaced alert's time to its first reader, in order; null where no reader had it (absent from older runs). */
+    firstReaderPerAlertMs?: (number | null)[];
     lost: number;
     duplicates: number;
     timeouts: number;
@@ -88,6 +92,9 @@ export interface AcceptFloorResult {
     acceptedMedianMs: number;
     /** POST → the tailer's XREAD had it, median over the spaced alerts. */
     tailerMedianMs: number;
+    /** Each spaced alert's POST → 202 and POST → tailer, in order; null where the tailer did not have it (absent from older runs). */
+    acceptedPerAlertMs?: number[];
+    tailerPerAlertMs?: (number | null)[];
     /** Alerts the tailer did not have within 10 s. */
     timeouts: number;
   };

@@ -336,6 +336,7 @@ async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Optio
 class AcceptFloorSpaced {
   readonly accepted: number[] = [];
   readonly tailer: number[] = [];
+  readonly tailerPerAlert: (number | null)[] = [];
   timeouts = 0;
   constructor(private readonly floor: AcceptFloor, private readonly topics: string[]) {}
 
@@ -351,11 +352,19 @@ class AcceptFloorSpaced {
     const t = await this.floor.tailed(`s:${k}`, 10_000);
     if (t === undefined) this.timeouts++;
     else this.tailer.push(t - t0);
+    this.tailerPerAlert.push(t === undefined ? null : round(t - t0, 2));
   }
 
   result(alerts: number, ingestLoad: IngestLoad | null): AcceptFloorResult {
     return {
-      spaced: { alerts, acceptedMedianMs: round(median(this.accepted), 2), tailerMedianMs: round(median(this.tailer), 2), timeouts: this.timeouts },
+      spaced: {
+        alerts,
+        acceptedMedianMs: round(median(this.accepted), 2),
+        tailerMedianMs: round(median(this.tailer), 2),
+        acceptedPerAlertMs: this.accepted.map((x) => round(x, 2)),
+        tailerPerAlertMs: this.tailerPerAlert,
+        timeouts: this.timeouts,
+      },
       ingest: ingestLoad,
     };
   }

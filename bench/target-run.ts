@@ -141,6 +141,7 @@ export class TargetRun {
     const lat: number[] = [];
     const lastReader: number[] = [];
     const firstReader: number[] = [];
+    const firstPerAlert: (number | null)[] = [];
     const appendToLast: number[] = [];
     let spacedLost = 0;
     let spacedDup = 0;
@@ -161,11 +162,13 @@ export class TargetRun {
       }
       lastReader.push(max);
       if (min < Infinity) firstReader.push(min);
+      firstPerAlert.push(min < Infinity ? round(min, 2) : null);
       const appended = Math.max(...spaced.map((c) => c.appendedAt[k] ?? 0));
       if (target.name === 'flashwire' && appended > 0) appendToLast.push(t0[k]! + max - appended);
     }
     for (const c of spaced) spacedDup += c.duplicates;
     const s = sorted(lat);
+    const accepted = target.accepted.splice(0);
 
     // Burst: every alert at once; the last one posted is a flash.
     const flashSeq = target.name === 'flashwire' ? o.burst - 1 : -1;
@@ -213,8 +216,10 @@ export class TargetRun {
         warmupLastReaderMs: opened.warmup,
         heartbeatsAt: [...new Set(spaced.flatMap((c) => c.heartbeats.map((t) => Math.round(t / 1000) * 1000)))].sort((x, y) => x - y),
         appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
-        acceptedMedianMs: target.accepted.length ? round(median(target.accepted.splice(0)), 2) : null,
+        acceptedMedianMs: accepted.length ? round(median(accepted), 2) : null,
+        acceptedPerAlertMs: accepted.map((x) => round(x, 2)),
         firstReaderMedianMs: round(median(firstReader), 2),
+        firstReaderPerAlertMs: firstPerAlert,
         lost: spacedLost,
         duplicates: spacedDup,
         timeouts: this.spacedTimeouts,
