@@ -335,9 +335,8 @@ async function ingest(apiUrl: string, redisUrl: string, prefix: string, o: Optio
 /** The accept floor's spaced alerts, taken between Flashwire's: POST → 202 and POST → tailer. */
 class AcceptFloorSpaced {
   readonly accepted: number[] = [];
-  readonly tailer: number[] = [];
-  readonly tailerPerAlert: (number | null)[] = [];
-  timeouts = 0;
+  /** POST → tailer per spaced alert, in order; null where the tailer did not have it within 10 s. */
+  readonly tailer: (number | null)[] = [];
   constructor(private readonly floor: AcceptFloor, private readonly topics: string[]) {}
 
   async warm(): Promise<void> {
@@ -350,20 +349,19 @@ class AcceptFloorSpaced {
     const { t0, acceptedMs } = await this.floor.post(alertBody('s', k, 'urgent', this.topics));
     this.accepted.push(acceptedMs);
     const t = await this.floor.tailed(`s:${k}`, 10_000);
-    if (t === undefined) this.timeouts++;
-    else this.tailer.push(t - t0);
-    this.tailerPerAlert.push(t === undefined ? null : round(t - t0, 2));
+    this.tailer.push(t === undefined ? null : t - t0);
   }
 
   result(alerts: number, ingestLoad: IngestLoad | null): AcceptFloorResult {
+    const tailed = this.tailer.filter((x): x is number => x !== null);
     return {
       spaced: {
         alerts,
         acceptedMedianMs: round(median(this.accepted), 2),
-        tailerMedianMs: round(median(this.tailer), 2),
+        tailerMedianMs: round(median(tailed), 2),
         acceptedPerAlertMs: this.accepted.map((x) => round(x, 2)),
-        tailerPerAlertMs: this.tailerPerAlert,
-        timeouts: this.timeouts,
+        tailerPerAlertMs: this.tailer.map((x) => (x === null ? null : round(x, 2))),
+        timeouts: this.tailer.length - tailed.length,
       },
       ingest: ingestLoad,
     };

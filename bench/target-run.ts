@@ -140,8 +140,8 @@ export class TargetRun {
     const t0 = this.t0;
     const lat: number[] = [];
     const lastReader: number[] = [];
-    const firstReader: number[] = [];
-    const firstPerAlert: (number | null)[] = [];
+    /** Per spaced alert, in order; null where no reader had it. */
+    const firstReader: (number | null)[] = [];
     const appendToLast: number[] = [];
     let spacedLost = 0;
     let spacedDup = 0;
@@ -161,8 +161,7 @@ export class TargetRun {
         }
       }
       lastReader.push(max);
-      if (min < Infinity) firstReader.push(min);
-      firstPerAlert.push(min < Infinity ? round(min, 2) : null);
+      firstReader.push(min < Infinity ? min : null);
       const appended = Math.max(...spaced.map((c) => c.appendedAt[k] ?? 0));
       if (target.name === 'flashwire' && appended > 0) appendToLast.push(t0[k]! + max - appended);
     }
@@ -218,8 +217,8 @@ export class TargetRun {
         appendToLastReaderMedianMs: appendToLast.length ? round(median(appendToLast), 1) : null,
         acceptedMedianMs: accepted.length ? round(median(accepted), 2) : null,
         acceptedPerAlertMs: accepted.map((x) => round(x, 2)),
-        firstReaderMedianMs: round(median(firstReader), 2),
-        firstReaderPerAlertMs: firstPerAlert,
+        firstReaderMedianMs: round(median(firstReader.filter((x): x is number => x !== null)), 2),
+        firstReaderPerAlertMs: firstReader.map((x) => (x === null ? null : round(x, 2))),
         lost: spacedLost,
         duplicates: spacedDup,
         timeouts: this.spacedTimeouts,

@@ -55,7 +55,6 @@ describe('API frictions', () => {
     expect((await send(`${svc.url}/v1/alerts`, 'POST', '{}', { 'Content-Type': 'application/json' })).status).toBe(422);
   });
 
-
   it('reads a JSON body however it is sent: with a byte order mark, compressed, in UTF-16, chunked, and refuses one past the limit', async () => {
     const alert = { headline: 'Bridge reopened', topics: ['local'] };
     const text = JSON.stringify(alert);
@@ -90,7 +89,7 @@ describe('API frictions', () => {
     const tooBig = await post(chunks([big.slice(0, 30_000), big.slice(30_000)]), {});
     expect(tooBig.status).toBe(413);
     expect(await tooBig.json()).toMatchObject({ detail: expect.stringContaining('64 KiB') });
-    // The connection still serves the next request.
+    // And the API serves the next request.
     await valid(await post(Buffer.from(text), {}));
 
     // A client that hangs up mid-body gets nothing, and the API goes on.
@@ -106,6 +105,7 @@ describe('API frictions', () => {
     await valid(await post(Buffer.from(text), {}));
     expect(Buffer.concat(heard).length).toBe(0);
   });
+
   it('PATCH says which fields can be changed, and null clears summary and url', async () => {
     const posted = await postAlert(svc.url, { headline: 'Bridge closed', summary: 'Storm damage', url: 'https://news.example/bridge', topics: ['local'] });
     const id = posted.body.id as string;
