@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/settings';
 import { FanoutWorker } from '../workers/fanout.worker';
-import { createApiApp } from '../src/api/app';
+import { createApi } from '../src/api/app';
 import { ApiKeyStore } from '../src/auth/api-keys';
 import { CredentialAuthenticator } from '../src/auth/authenticator';
 import { RevocationListener } from '../src/auth/revocations';
@@ -114,7 +114,7 @@ export class Service {
     const pushSubscriptions = new PushSubscriptionStore(redis, this.keys);
     const vapid = roles.includes('api') || roles.includes('worker') ? await loadVapidKeys(redis, this.keys, { publicKey: s.FLASHWIRE_VAPID_PUBLIC_KEY, privateKey: s.FLASHWIRE_VAPID_PRIVATE_KEY }) : undefined;
 
-    let api: ReturnType<typeof createApiApp> | undefined;
+    let api: ReturnType<typeof createApi> | undefined;
     if (roles.includes('api')) {
       this.queue = createAlertQueue(this.open('command', 'queue'), this.keys);
       // BullMQ checks the server's version on its connection once it is up;
@@ -126,7 +126,7 @@ export class Service {
       this.audience.addSource({ kind: 'push', count: (topics) => pushSubscriptions.countCovering(topics) });
       const webhookStore = new WebhookStore(redis, this.keys, new SecretBox(s.FLASHWIRE_SECRET_KEY));
       this.audience.addSource({ kind: 'webhooks', count: (topics) => webhookStore.countCovering(topics) });
-      api = createApiApp({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions }, webhookLookup: this.options.webhookLookup });
+      api = createApi({ settings: s, log, redis, keys: this.keys, alerts: new AlertStore(redis, this.keys, retentionMs), apiKeys, authenticator, changes, queue: this.queue, audience: this.audience, push: vapid && { publicKey: vapid.publicKey, subscriptions: pushSubscriptions }, webhookLookup: this.options.webhookLookup });
       await this.ensureFirstKey(apiKeys);
     }
     if (roles.includes('worker')) {

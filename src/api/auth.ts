@@ -2,6 +2,7 @@
  * Bearer credentials on the API. Publishing paths need an API key with the
  * `publish` scope; read paths accept any credential and decide per alert.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyStore, CachedKey } from '../auth/api-keys';
 import { bearerCredential } from '../auth/bearer';
@@ -63,9 +64,20 @@ export function requireKeyCached(apiKeys: ApiKeyStore, scope: Scope) {
   };
 }
 
+/**
+ * As requireKeyCached, without waiting: the key from this process's cache
+ * when it holds `scope`. Undefined for anything else (no key, a key not yet
+ * read, one without the scope), which requireKeyCached then answers.
+ */
+export function cachedKeyHolding(apiKeys: ApiKeyStore, headers: IncomingHttpHeaders, scope: Scope): CachedKey | undefined {
+  const secret = bearerCredential(headers.authorization);
+  const key = secret === undefined ? undefined : apiKeys.cachedOnly(secret);
+  return key && holds(key.principal, [scope]) ? key : undefined;
+}
+
 /** After requireKeyCached, for an answer the route gives without its write: a 401 if the key has been revoked. */
-export async function confirmKey(apiKeys: ApiKeyStore, req: Request): Promise<void> {
-  if (req.cachedKey && !(await apiKeys.stillValid(req.cachedKey))) throw unknownKey();
+export async function confirmKey(apiKeys: ApiKeyStore, key: CachedKey | undefined): Promise<void> {
+  if (key && !(await apiKeys.stillValid(key))) throw unknownKey();
 }
 
 /** The 401 for a key that is not (or no longer) stored. */

@@ -12,7 +12,7 @@ const EMPTY = 'the request body is empty: send a JSON object';
 const NOT_JSON = 'send the body as JSON with "Content-Type: application/json"';
 
 /** application/json or application/*+json, parameters ignored. */
-function isJsonType(header: string): boolean {
+export function isJsonType(header: string): boolean {
   const type = header.split(';')[0]!.trim().toLowerCase();
   return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
 }

@@ -12,7 +12,7 @@
  * neither step can happen twice.
  */
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { runScript } from '../redis/scripts';
@@ -42,8 +42,8 @@ export function fingerprint(body: unknown): string {
 }
 
 /** The request's Idempotency-Key, if sent; a malformed one is a 422. */
-export function idempotencyKeyOf(req: Request): string | undefined {
-  const raw = req.headers[IDEMPOTENCY_HEADER.toLowerCase()];
+export function idempotencyKeyOf(headers: IncomingHttpHeaders): string | undefined {
+  const raw = headers[IDEMPOTENCY_HEADER.toLowerCase()];
   if (raw === undefined) return undefined;
   const v = Array.isArray(raw) ? raw.join(',') : raw;
   if (!KEY_PATTERN.test(v)) {

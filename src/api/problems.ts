@@ -2,14 +2,15 @@
  * The API's side of problem documents: every error it answers becomes an
  * ApiError and is written by the one problem writer (http/problem.ts).
  */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { writeProblem, type FieldError } from '../http/problem';
 import { isRedisOutOfMemory } from '../redis/server-check';
 import { ApiError } from './errors';
 
-function sendProblem(res: Response, err: ApiError, instance?: string): void {
+function sendProblem(res: ServerResponse, err: ApiError, instance?: string): void {
   writeProblem(res, err.code, err.detail, { instance, errors: err.errors, headers: err.headers });
 }
 
@@ -86,13 +87,20 @@ interface BodyParserError {
  * (the caller may retry) and a 500 otherwise, logged with its stack.
  */
 export function problemMiddleware(log: Logger, redisReady: () => boolean): ErrorRequestHandler {
+  const answer = errorAnswerer(log, redisReady);
   return (err: unknown, req, res, _next) => {
     void _next;
+    answer(err, res, req.originalUrl);
+  };
+}
+
+/** As problemMiddleware, for a response written without express (the accept lane). */
+export function errorAnswerer(log: Logger, redisReady: () => boolean): (err: unknown, res: ServerResponse, instance: string) => void {
+  return (err, res, instance) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const instance = req.originalUrl;
     if (err instanceof ApiError) return sendProblem(res, err, instance);
     const bp = err as BodyParserError;
     switch (bp.type) {

@@ -14,14 +14,13 @@ const WINDOW_MS = PUBLISH_WINDOW_MS;
 /** After requireKey: counts the write against its key; 429 with Retry-After past the limit. */
 export function publishRateLimit(ctx: ApiContext) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    await countPublish(ctx, req);
+    await countPublish(ctx, keyNameOf(req));
     next();
   };
 }
 
-/** Counts one write against the caller's key; throws the 429 past the limit. */
-export async function countPublish(ctx: ApiContext, req: Request): Promise<void> {
-  const name = keyNameOf(req);
+/** Counts one write against the caller's key (by its name); throws the 429 past the limit. */
+export async function countPublish(ctx: ApiContext, name: string): Promise<void> {
   const [allowed, , ttlMs] = (await runScript(ctx.redis, 'rateLimit', [publishRateKey(ctx, name)], [ctx.settings.FLASHWIRE_PUBLISH_RATE_PER_MINUTE, WINDOW_MS])) as [number, number, number];
   if (allowed !== 1) throw publishRateLimited(ctx, name, ttlMs);
 }

@@ -104,16 +104,23 @@ export class ApiKeyStore {
    * answering: the cache alone would outlive a revocation.
    */
   async authenticateCached(secret: string): Promise<CachedKey | undefined> {
-    const h = hashSecret(secret);
-    const hit = this.cached.get(h);
+    const hit = this.cachedOnly(secret);
     if (hit) return hit;
-    const own = this.unstored(h);
-    if (own) return { principal: own, stored: '' };
+    const h = hashSecret(secret);
     const found = await this.lookup(h);
     if (!found) return undefined;
     if (this.cached.size >= CACHED_KEYS_MAX) this.cached.delete(this.cached.keys().next().value!);
     this.cached.set(h, found);
     return found;
+  }
+
+  /** As authenticateCached without Redis: undefined for a key this process has not read yet. */
+  cachedOnly(secret: string): CachedKey | undefined {
+    const h = hashSecret(secret);
+    const hit = this.cached.get(h);
+    if (hit) return hit;
+    const own = this.unstored(h);
+    return own && { principal: own, stored: '' };
   }
 
   /** Whether a key from authenticateCached is still stored as it was read; a revoked one leaves the cache. */
