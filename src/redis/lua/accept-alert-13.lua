@@ -91,6 +91,11 @@ if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return
 local n, ttl = countInWindow(KEYS[2], ARGV[4])
 if n > tonumber(ARGV[3]) then return standIn({ 'limited', ttl }) end
 
+local now = nowMs()
+-- Sent (or expired) here, the alert is settled at once: its record is
+-- written as such and never waits among the unqueued for the orphan sweep.
+local sendNow = alone and pipelineIdle(now)
+
 -- As idempotency-reserve-1.lua, except that a first use is finished at once.
 if ARGV[5] ~= '' then
   local fp = redis.call('HGET', KEYS[3], 'fp')
@@ -101,25 +106,26 @@ if ARGV[5] ~= '' then
     local h = redis.call('HMGET', KEYS[3], 'alertId', 'createdAt')
     return standIn({ 'pending', h[1], h[2] })
   end
-  redis.call('HSET', KEYS[3], 'fp', ARGV[5], 'alertId', ARGV[9], 'createdAt', ARGV[10])
-  -- In the MULTI the settle script takes the 202 back if the add fails;
-  -- alone, it is remembered below once the alert is sent.
-  if not alone then redis.call('HSET', KEYS[3], 'response', ARGV[7]) end
+  -- The 202 is remembered now when the alert is settled here, or in the
+  -- MULTI, whose settle script takes it back if the add fails; alone
+  -- behind a backlog, the settle script after the add remembers it.
+  if sendNow or not alone then
+    redis.call('HSET', KEYS[3], 'fp', ARGV[5], 'alertId', ARGV[9], 'createdAt', ARGV[10], 'response', ARGV[7])
+  else
+    redis.call('HSET', KEYS[3], 'fp', ARGV[5], 'alertId', ARGV[9], 'createdAt', ARGV[10])
+  end
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
 end
 
--- As create-alert-2.lua; the id is fresh, so no record can be there yet.
+-- The record; the id is fresh, so none can be there yet.
 local fields = {}
 for i = 18, #ARGV do fields[#fields + 1] = ARGV[i] end
-writeRecord(KEYS[4], KEYS[5], fields, ARGV[9], ARGV[10], ARGV[8])
-
-local now = nowMs()
-if not alone or not pipelineIdle(now) then return { 'created' } end
-
--- Sent (or expired) here: nothing is left for the orphan sweep to settle.
-redis.call('ZREM', KEYS[5], ARGV[9])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], 'response', ARGV[7]) end
-return appendAlert(KEYS[4], KEYS[7], {
+if not sendNow then
+  -- As create-alert-2.lua.
+  writeRecord(KEYS[4], KEYS[5], fields, ARGV[9], ARGV[10], ARGV[8])
+  return { 'created' }
+end
+return appendNewAlert(KEYS[4], KEYS[7], fields, {
   body = ARGV[12], topics = ARGV[13], exp = ARGV[14], sentAt = ARGV[15],
   maxEntries = ARGV[16], retention = ARGV[17], alertId = ARGV[9],
   recordRetention = ARGV[8], now = now,
