@@ -20,6 +20,7 @@ import { cachedKeyHolding } from './auth';
 import { isJsonType } from './body';
 import { ApiError } from './errors';
 import type { AlertPoster } from './post-alert';
+import type { ErrorAnswer } from './problems';
 import { tracked } from './request-id';
 
 const PATH = '/v1/alerts';
@@ -30,8 +31,8 @@ export interface AcceptLaneOptions {
   poster: AlertPoster;
   log: Logger;
   bodyLimitBytes: number;
-  /** Writes an error as the API's last middleware would (problems.ts). */
-  answerError: (err: unknown, res: ServerResponse, instance: string) => void;
+  /** Writes an error as the API's last middleware does. */
+  answerError: ErrorAnswer;
 }
 
 /** Handles the request and returns true when it is one for the lane; false leaves it to express. */

@@ -21,7 +21,7 @@ import { webhooksRouter } from './routes/webhooks';
 
 export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   const poster = new AlertPoster(ctx);
-  const redisReady = () => ctx.redis.status === 'ready';
+  const answerError = errorAnswerer(ctx.log, () => ctx.redis.status === 'ready');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -36,8 +36,8 @@ export function createApi(ctx: ApiContext): (req: IncomingMessage, res: ServerRe
   app.use((req) => {
     throw new ApiError('not_found', `no route for ${req.method} ${req.path}`);
   });
-  app.use(problemMiddleware(ctx.log, redisReady));
-  const lane = acceptLane({ apiKeys: ctx.apiKeys, poster, log: ctx.log, bodyLimitBytes: ctx.settings.FLASHWIRE_BODY_LIMIT_BYTES, answerError: errorAnswerer(ctx.log, redisReady) });
+  app.use(problemMiddleware(answerError));
+  const lane = acceptLane({ apiKeys: ctx.apiKeys, poster, log: ctx.log, bodyLimitBytes: ctx.settings.FLASHWIRE_BODY_LIMIT_BYTES, answerError });
   return (req, res) => {
     if (!lane(req, res)) app(req, res);
   };

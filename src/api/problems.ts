@@ -86,16 +86,18 @@ interface BodyParserError {
  * failures map to 400/415 (413 is mapped where the limit is known, body.ts); anything else is a 503 when Redis is down
  * (the caller may retry) and a 500 otherwise, logged with its stack.
  */
-export function problemMiddleware(log: Logger, redisReady: () => boolean): ErrorRequestHandler {
-  const answer = errorAnswerer(log, redisReady);
+export function problemMiddleware(answer: ErrorAnswer): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     void _next;
     answer(err, res, req.originalUrl);
   };
 }
 
-/** As problemMiddleware, for a response written without express (the accept lane). */
-export function errorAnswerer(log: Logger, redisReady: () => boolean): (err: unknown, res: ServerResponse, instance: string) => void {
+/** Writes an error as a problem document; `instance` is the request's path. */
+export type ErrorAnswer = (err: unknown, res: ServerResponse, instance: string) => void;
+
+/** What problemMiddleware answers, also for a response written without express (the accept lane). */
+export function errorAnswerer(log: Logger, redisReady: () => boolean): ErrorAnswer {
   return (err, res, instance) => {
     if (res.headersSent) {
       res.destroy();

@@ -4,29 +4,23 @@
  * writes the record for a job to follow. A record settled by the script is
  * written once, with its status, and never enters the unqueued set.
  */
-import IORedis from 'ioredis';
+import type IORedis from 'ioredis';
 import { newAlertId } from '../../src/alert/ids';
 import { alertEntry } from '../../src/feed/feed-scripts';
 import { Keys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/scripts';
 import { newRecord, recordFields, toPayload, type AlertRecord } from '../../src/store/alert-store';
-import { startRedis } from '../helpers/redis';
+import { redisForFile } from '../helpers/redis-for-file';
 import { uniquePrefix } from '../helpers/settings';
 
 const QUEUE = 'alerts';
 const RETENTION_MS = 3_600_000;
 
 describe('the accept script', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const file = redisForFile();
   let client: IORedis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new IORedis(redis.url);
-  });
-  afterAll(async () => {
-    client.disconnect();
-    await redis.cleanup();
+  beforeAll(() => {
+    client = file.client;
   });
 
   /** Runs the script alone (ARGV[11] '1') for `rec`, as the API does for an alert that may go at once. */
